@@ -15,6 +15,9 @@ for _key, _value in {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "TOKENIZERS_PARALLELISM": "false",
     "LANGCHAIN_TRACING_V2": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TQDM_DISABLE_WEIGHTS": "1",
 }.items():
     os.environ.setdefault(_key, _value)
 

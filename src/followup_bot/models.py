@@ -34,6 +34,16 @@ class DocumentRecord(BaseModel):
     references: dict[str, str] = Field(default_factory=dict)
     framing: str = ""
 
+    def short_name(self) -> str:
+        """"Lee et al. 2019": how a reader refers to a publication."""
+        if self.kind == "article":
+            return "the article"
+        if not self.authors:
+            return self.title or self.id
+        surname = self.authors[0].split()[-1].strip(".,")
+        lead = surname if len(self.authors) == 1 else f"{surname} et al."
+        return f"{lead} {self.year}" if self.year else lead
+
     def marker_label(self) -> str:
         """The label readers see in a marker: the article's own number for a cited source."""
         if self.reference_number is not None:
@@ -66,6 +76,7 @@ class Chunk(BaseModel):
     sentences: list[Sentence] = Field(default_factory=list)
     doc_hash: str = ""
     position: int = 0
+    kind: Literal["text", "record"] = "text"
 
     def embedding_text(self) -> str:
         """Headings add the context a bare bullet lacks ("Dosing Considerations")."""

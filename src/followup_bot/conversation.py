@@ -1,0 +1,74 @@
+"""Follow-up → standalone question, without an LLM.
+
+A short message that leans on the conversation ("What about dosing?", "Which journal was it
+in?") is searched together with the earlier turns, weighted so that the new message dominates.
+A self-contained question is left alone, so the history cannot pollute it. When an LLM provider
+is configured, the chain may rewrite the question with the condense prompt instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from followup_bot.models import Turn
+from followup_bot.settings import ConversationSettings
+from followup_bot.text import content_terms, words
+
+_CUE = re.compile(
+    r"^\s*(?:and|but|so|also|then|what about|how about|what else|anything else|ok so|okay so|same for|and what|and how|"
+    r"is that|was that|were they|was it|is it|did it|did they|does it|do they|are they|were those|how many of|which of|"
+    r"why|why not|how so|in what way|compared to what|really|more on)\b",
+    re.I,
+)
+_ANAPHORA = frozenset(
+    "it its it's that this these those they them their theirs he she his her him there such same former latter above one ones".split()
+)
+_DEFINITE = re.compile(r"\bthe (?:study|studies|trial|trials|paper|papers|review|report|case|article|patient|patients|authors?|rats?|animals?|drug|medication|dose|combination|interaction|effect|findings?|results?|source|reference|evidence|one)\b", re.I)
+
+
+@dataclass
+class Standalone:
+    """The question as understood, and what retrieval should add to it."""
+
+    question: str
+    message: str
+    history_text: str = ""
+    history_weight: float = 0.0
+    is_followup: bool = False
+
+
+def _user_turns(history: list[Turn]) -> list[str]:
+    return [t.content for t in history if t.role == "user" and t.content.strip()]
+
+
+def looks_like_followup(message: str, settings: ConversationSettings) -> bool:
+    tokens = words(message)
+    terms = content_terms(message)
+    if _CUE.match(message):
+        return True
+    short = len(tokens) <= settings.followup_max_words
+    if short and (any(t in _ANAPHORA for t in tokens) or _DEFINITE.search(message)):
+        return True
+    return len(terms) <= 1
+
+
+def resolve(message: str, history: list[Turn], settings: ConversationSettings) -> Standalone:
+    users = _user_turns(history)[-settings.max_history_turns :] if settings.max_history_turns else []
+    if not users or not looks_like_followup(message, settings):
+        return Standalone(question=message, message=message)
+    # The topic is the latest earlier question that stands on its own; later follow-ups refine it.
+    topic_index = next((i for i in range(len(users) - 1, -1, -1) if not looks_like_followup(users[i], settings)), 0)
+    recent = users[topic_index:]
+    last_answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    last_answer = re.sub(r"\[[A-Za-z]?\d*[a-z]?\]", " ", last_answer)[:400]
+    history_text = " ".join([*recent, last_answer]).strip()
+    topic = users[topic_index].strip().rstrip("?.! ")
+    question = f"{message.strip().rstrip('?')}? (following up on: {topic})"
+    return Standalone(
+        question=question,
+        message=message,
+        history_text=history_text,
+        history_weight=settings.history_weight,
+        is_followup=True,
+    )

@@ -1,0 +1,15 @@
+"""Answer generators behind one interface; `registry` maps provider names to classes."""
+
+from followup_bot.generators.base import Draft, DraftSentence, GenerationRequest, Generator, GeneratorError
+from followup_bot.generators.registry import available_providers, create_generator, register
+
+__all__ = [
+    "Draft",
+    "DraftSentence",
+    "GenerationRequest",
+    "Generator",
+    "GeneratorError",
+    "available_providers",
+    "create_generator",
+    "register",
+]

@@ -1,0 +1,161 @@
+"""Hybrid retrieval: dense (Chroma) plus BM25, fused by reciprocal rank, then diversified.
+
+Dense search finds paraphrases; BM25 finds exact terms (doses, names, numbers) that a small
+embedding model blurs. Reciprocal-rank fusion needs no score calibration between the two. The
+diversity pass (a cap per document, and skipping near-duplicates) keeps the article's bullet
+and the source card saying the same thing from crowding out everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+from rank_bm25 import BM25Okapi
+
+from followup_bot.models import Chunk, DocumentRecord, Passage
+from followup_bot.settings import RetrievalSettings
+from followup_bot.text import content_terms
+
+
+@dataclass
+class Query:
+    """What retrieval searches for: the message, plus the conversation at a lower weight."""
+
+    text: str
+    history_text: str = ""
+    history_weight: float = 0.0
+    vector: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class BM25Retriever(BaseRetriever):
+    """BM25 over chunk texts with their headings, on rank-bm25 (no langchain-community)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    chunks: list[Chunk]
+    contexts: list[str]
+    k: int = 20
+    index: Any = None
+
+    def model_post_init(self, __context: Any) -> None:
+        corpus = [content_terms(c) or ["_"] for c in self.contexts]
+        self.index = BM25Okapi(corpus)
+
+    def scores(self, text: str) -> np.ndarray:
+        terms = content_terms(text)
+        if not terms:
+            return np.zeros(len(self.chunks))
+        return np.asarray(self.index.get_scores(terms), dtype=np.float64)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        scores = self.scores(query)
+        order = np.argsort(-scores)[: self.k]
+        return [
+            Document(page_content=self.chunks[i].text, id=self.chunks[i].chunk_id, metadata={"score": float(scores[i])})
+            for i in order
+            if scores[i] > 0
+        ]
+
+
+class HybridRetriever:
+    """Dense + BM25 + fusion + diversity over the live chunks of one collection."""
+
+    def __init__(
+        self,
+        chunks: list[Chunk],
+        contexts: list[str],
+        chunk_vectors: dict[str, np.ndarray],
+        vectorstore: Any,
+        live_hashes: list[str],
+        records: dict[str, DocumentRecord],
+        settings: RetrievalSettings,
+    ) -> None:
+        self.chunks = chunks
+        self.by_id = {c.chunk_id: c for c in chunks}
+        self.vectors = chunk_vectors
+        self.vectorstore = vectorstore
+        self.live_hashes = live_hashes
+        self.records = records
+        self.settings = settings
+        self.bm25 = BM25Retriever(chunks=chunks, contexts=contexts, k=settings.bm25_k)
+
+    def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        where = {"doc_hash": {"$in": self.live_hashes}}
+        if self.vectorstore is not None:
+            hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k, filter=where)
+            out = []
+            for doc, score in hits:
+                cid = doc.metadata.get("chunk_id")
+                if cid in self.by_id:
+                    out.append((cid, float(score)))
+            return out
+        ids = list(self.vectors)
+        sims = np.stack([self.vectors[i] for i in ids]) @ vector
+        order = np.argsort(-sims)[:k]
+        return [(ids[i], float(sims[i])) for i in order]
+
+    def retrieve(self, query: Query, k: int | None = None) -> list[Passage]:
+        s = self.settings
+        k = k or s.k
+        assert query.vector is not None, "the chain embeds the query once and passes the vector"
+        dense_hits = self.dense(query.vector, s.dense_k)
+        bm25_scores = self.bm25.scores(query.text)
+        if query.history_text and query.history_weight > 0:
+            # Follow-ups: the new message dominates, the conversation adds the topic.
+            history_scores = self.bm25.scores(query.history_text)
+            bm25_scores = (1 - query.history_weight) * bm25_scores + query.history_weight * history_scores
+        bm25_order = [int(i) for i in np.argsort(-bm25_scores)[: s.bm25_k] if bm25_scores[i] > 0]
+        fused: dict[str, float] = {}
+        dense_score = dict(dense_hits)
+        for rank, (cid, _) in enumerate(dense_hits):
+            fused[cid] = fused.get(cid, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
+        bm25_by_id: dict[str, float] = {}
+        for rank, i in enumerate(bm25_order):
+            cid = self.chunks[i].chunk_id
+            bm25_by_id[cid] = float(bm25_scores[i])
+            fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        chosen: list[str] = []
+        per_source: dict[str, int] = {}
+        for cid in ranked:
+            chunk = self.by_id[cid]
+            if per_source.get(chunk.source_id, 0) >= s.max_per_source:
+                continue
+            vec = self.vectors.get(cid)
+            if vec is not None and any(
+                float(vec @ self.vectors[o]) >= s.duplicate_threshold for o in chosen if o in self.vectors
+            ):
+                continue
+            chosen.append(cid)
+            per_source[chunk.source_id] = per_source.get(chunk.source_id, 0) + 1
+            if len(chosen) >= k:
+                break
+        out = []
+        for rank, cid in enumerate(chosen):
+            chunk = self.by_id[cid]
+            record = self.records.get(chunk.source_id)
+            dense_val = dense_score.get(cid)
+            if dense_val is None and cid in self.vectors:
+                dense_val = float(self.vectors[cid] @ query.vector)
+            out.append(
+                Passage(
+                    chunk_id=cid,
+                    source_id=chunk.source_id,
+                    score=round(fused[cid], 6),
+                    text=chunk.text,
+                    section=chunk.section,
+                    dense_score=None if dense_val is None else round(dense_val, 4),
+                    bm25_score=round(bm25_by_id.get(cid, 0.0), 4),
+                    rank=rank + 1,
+                    cites=chunk.cites,
+                    title=record.title if record else "",
+                    evidence_level=record.evidence_level if record else "",
+                )
+            )
+        return out

@@ -1,0 +1,166 @@
+"""Triage before retrieval, and the framing every answer carries.
+
+Triage runs on the raw message before anything else, so an emergency gets emergency services at
+once and never waits for (or depends on) retrieval. Patterns need a personal or urgent context
+("my friend took…", "I want to…"), so a reader asking what a paper says about an overdose still
+gets the paper. Injected instructions are removed from the text that reaches retrieval; nothing in
+a message or a document can change these rules or remove the disclaimer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from followup_bot.prompts import PromptLibrary
+from followup_bot.settings import SafetySettings
+
+TriageKind = Literal["ok", "emergency", "crisis", "invalid_input", "greeting", "thanks"]
+
+_PERSON = r"(?:\bi\b|\bi'm\b|\bim\b|\bme\b|\bmy\b|\bmyself\b|\bwe\b|\bhe\b|\bshe\b|\bthey\b|\bhe's\b|\bshe's\b|\bthey're\b|\bsomeone\b|\bsomebody\b|\bfriend\b|\bson\b|\bdaughter\b|\bkid\b|\bchild\b|\bbaby\b|\btoddler\b|\bpartner\b|\bhusband\b|\bwife\b|\bboyfriend\b|\bgirlfriend\b|\bmom\b|\bmum\b|\bdad\b|\bmother\b|\bfather\b|\bbrother\b|\bsister\b|\broommate\b|\bpatient\b|\bright now\b|\bjust\b|\bhelp\b|\burgent\b|\bcan't wake\b)"
+_EMERGENCY = [
+    r"\bover ?dos(?:e|ed|ing)\b",
+    r"\b(?:took|taken|swallowed|ate|had|drank)\b[^.?!]{0,40}\b(?:too many|too much|whole (?:bottle|pack|box)|all (?:of )?(?:my|his|her|their|the) (?:pills|tablets|meds|medication))",
+    r"\bswallowed\b[^.?!]{0,30}\b(?:pills?|tablets?|meds|medication|lamotrigine|ketamine)",
+    r"\b(?:can'?t|cannot|can not|couldn'?t|not|isn'?t|stopped|struggling to|trouble|difficulty|hard to)\s+breath(?:e|ing)?\b",
+    r"\bchest (?:pain|pressure|tightness)\b",
+    r"\b(?:unresponsive|unconscious|won'?t wake|can'?t wake|not waking|passed out|collapsed|blacked out|not responding)\b",
+    r"\b(?:seizure|seizing|convuls\w+|fitting)\b",
+    r"\b(?:blue|purple) lips\b",
+    r"\b(?:throat|tongue|face) (?:is )?(?:swelling|swollen|closing)\b",
+    r"\banaphyla\w*\b",
+    r"\b(?:blister\w*|peeling|sores? in (?:my|the|his|her) mouth)\b[^.?!]{0,60}\b(?:fever|rash|skin)\b|\b(?:rash|fever)\b[^.?!]{0,60}\b(?:blister\w*|peeling)\b",
+    r"\bcall(?:ed)? (?:911|an ambulance|999|112)\b",
+    r"\b(?:dying|going to die)\b",
+]
+_EMERGENCY_NO_PERSON = [r"\bcall (?:911|an ambulance)\b", r"\bnot breathing\b", r"\bstopped breathing\b", r"\bunresponsive\b"]
+_CRISIS = [
+    r"\b(?:kill|hurt|harm|cut|hang|shoot|poison)(?:ing)? (?:myself|me)\b",
+    r"\b(?:kill|hurt|harm)(?:ing)? (?:himself|herself|themselves|themself)\b",
+    r"\bsuicid(?:e|al)\b[^.?!]{0,40}\b(?:i|i'm|im|me|my|feel|feeling|thinking|thoughts|plan|want)\b|\b(?:i|i'm|im|feel|feeling|thinking|thoughts|plan|want)\b[^.?!]{0,40}\bsuicid(?:e|al)\b",
+    r"\bend(?:ing)? (?:my life|it all|things)\b",
+    r"\b(?:want|wanna|going|plan|planning|ready) (?:to )?die\b",
+    r"\b(?:don'?t|do not|no longer) want to (?:live|be alive|be here|wake up|exist)\b",
+    r"\bbetter off (?:dead|without me)\b",
+    r"\bno (?:reason|point) (?:to|in) (?:live|living|going on)\b",
+    r"\bself[- ]?harm(?:ing)?\b[^.?!]{0,30}\b(?:i|i'm|me|my|again|been)\b|\b(?:i|i'm|been)\b[^.?!]{0,30}\bself[- ]?harm",
+    r"\btake all (?:of )?my (?:pills|tablets|meds|lamotrigine)\b",
+    r"\b(?:can'?t|cannot) go on\b",
+]
+_PERSONAL_DOSE = [
+    r"\b(?:how much|how many (?:mg|milligrams|tablets|pills)|what dose|which dose|what dosage|what amount)\b[^?]{0,60}\b(?:i|me|my|we|he|she|they|him|her|them|should|take|start|give)\b",
+    r"\b(?:should|can|could|may) (?:i|we|he|she|they|my \w+) (?:take|start|increase|double|decrease|stop|up|raise|lower|combine|use|try)\b",
+    r"\bmy (?:dose|dosage|prescription|regimen)\b",
+    r"\b(?:i|i'm|im) (?:on|taking)\b[^.?!]{0,30}\b\d+ ?mg\b",
+    r"\b(?:tonight|tomorrow|this week)\b[^.?!]{0,40}\b(?:mg|dose|take|start)\b",
+    r"\bdos(?:e|ing|age)\b[^.?!]{0,40}\bfor me\b",
+]
+_INJECTION = [
+    r"\bignore (?:all |any |the |your |my )?(?:previous|prior|above|earlier|preceding|system|safety)?\s*(?:instructions?|rules|prompts?|guidelines|messages?)\b",
+    r"\bdisregard\b[^.?!]{0,40}\b(?:instructions?|rules|guidelines|above|previous|disclaimer)\b",
+    r"\bforget\b[^.?!]{0,30}\b(?:instructions?|rules|guidelines|everything)\b",
+    r"\byou are (?:now|no longer)\b",
+    r"\b(?:act|behave|respond) as (?:if|an?|the)\b",
+    r"\bpretend (?:to be|you)\b",
+    r"\b(?:developer|dev|god|jailbreak|unrestricted|dan) mode\b",
+    r"\bjailbreak\w*\b",
+    r"\bdo anything now\b",
+    r"\b(?:without|remove|drop|omit|skip|no) (?:the |any |your )?(?:disclaimers?|citations?|warnings?|safety)\b",
+    r"\bnew (?:instructions?|rules|system prompt)\b",
+    r"\b(?:system|developer) prompt\b",
+    r"\boverride\b",
+    r"\binstead,? (?:say|reply|answer|respond|output|print|write)\b",
+    r"\b(?:say|reply|respond|output|print|write)\b[^.?!]{0,20}\b(?:exactly|only|verbatim)\b",
+    r"\bmake up\b|\binvent\b|\bhallucinate\b",
+]
+_ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)\s*[:>\]]", re.I | re.M)
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo)(?:\s+(?:there|bot|assistant|everyone))?\W*$", re.I)
+_THANKS = re.compile(r"^\W*(?:thanks?(?: you)?(?: so much| very much| a lot)?|thx|ty|cheers|great|ok(?:ay)?|got it|perfect|awesome|cool|bye|goodbye)\W*(?:thanks?(?: you)?)?\W*$", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+@dataclass
+class Triage:
+    kind: TriageKind
+    message: str
+    personal_dose: bool = False
+    injection: bool = False
+    reason: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+def _any(patterns: list[str], text: str) -> str | None:
+    for pattern in patterns:
+        match = re.search(pattern, text, re.I)
+        if match:
+            return match.group(0)
+    return None
+
+
+def clean_message(message: str) -> str:
+    text = unicodedata.normalize("NFKC", message or "")
+    text = _CONTROL.sub(" ", text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def strip_injection(text: str) -> str:
+    """Drop the lines and sentences that address the assistant rather than ask about the documents."""
+    kept_lines = [line for line in text.splitlines() if not _ROLE_LINE.match(line)]
+    pieces = re.split(r"(?<=[.!?])\s+|\n+", "\n".join(kept_lines))
+    kept = [p for p in pieces if p.strip() and not _any(_INJECTION, p)]
+    return " ".join(kept).strip()
+
+
+class SafetyTriage:
+    def __init__(self, settings: SafetySettings) -> None:
+        self.settings = settings
+
+    def triage(self, message: object) -> Triage:
+        if not isinstance(message, str):
+            return Triage("invalid_input", "", reason="not text")
+        raw = message
+        if len(raw) > self.settings.max_message_chars:
+            return Triage("invalid_input", "", reason="too_long", flags=[str(len(raw))])
+        controls = len(_CONTROL.findall(raw))
+        text = clean_message(raw)
+        letters = sum(ch.isalnum() for ch in text)
+        if not text or letters == 0 or (controls and controls > max(3, len(raw) // 10)):
+            return Triage("invalid_input", "", reason="empty" if not text else "unreadable")
+        lowered = text.lower().replace("’", "'")
+        if _any(_CRISIS, lowered):
+            return Triage("crisis", text, reason="self-harm or suicidal statement")
+        emergency = _any(_EMERGENCY, lowered)
+        if emergency and (re.search(_PERSON, lowered) or _any(_EMERGENCY_NO_PERSON, lowered)):
+            return Triage("emergency", text, reason=f"emergency: {emergency}")
+        injection = bool(_ROLE_LINE.search(text) or _any(_INJECTION, lowered))
+        if injection:
+            text = strip_injection(text)
+            if not re.search(r"[a-z]{3}", text.lower()):
+                return Triage("ok", "", injection=True, reason="only instructions, no question")
+        if _GREETING.match(text):
+            return Triage("greeting", text)
+        if _THANKS.match(text):
+            return Triage("thanks", text)
+        personal = bool(_any(_PERSONAL_DOSE, text.lower()))
+        return Triage("ok", text, personal_dose=personal, injection=injection)
+
+
+class Framing:
+    """The mandatory texts; nothing here can be turned off by config, message or document."""
+
+    def __init__(self, prompts: PromptLibrary, settings: SafetySettings, title: str) -> None:
+        self.prompts = prompts
+        self.settings = settings
+        self.title = title
+
+    def disclaimer(self, audience: str) -> str:
+        name = "framing/patient.md" if audience == "patient" else "framing/clinician.md"
+        return self.prompts.render(name)
+
+    def banner(self) -> str:
+        return self.prompts.render("framing/banner.md", title=self.title)
+
+    def text(self, name: str, **values: object) -> str:
+        return self.prompts.render(name, title=self.title, emergency_number=self.settings.emergency_number, **values)

@@ -1,0 +1,81 @@
+"""Small text utilities shared by retrieval, the composer and the support judge.
+
+Deliberately simple and language-generic: lowercase word tokens, a stopword list, and a light
+suffix stemmer, so that "rats"/"rat" and "reduced"/"reduces" meet without a linguistics stack.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been before being below
+    between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few for from
+    further had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him himself his how how's
+    i i'd i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself nor of off on once only or
+    other ought our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some such than that
+    that's the their theirs them themselves then there there's these they they'd they'll they're they've this those through to
+    too under until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while
+    who who's whom why why's with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
+    tell say said says please know explain describe give show anything something thing things really actually just get got
+    much many may might must will shall one also well way ever like yes okay ok hi hello thanks thank want need
+    does doing done""".split()
+)
+QUESTION_WORDS = frozenset("what which who whom whose when where why how whats".split())
+NEGATIONS = frozenset("no not never none neither nor without cannot can't didn't doesn't don't isn't wasn't weren't aren't won't".split())
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "sixteen": "16", "seventeen": "17",
+    "twenty": "20", "single": "1", "once": "1", "twice": "2",
+}
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalize(text).lower())
+
+
+def stem(word: str) -> str:
+    w = word.replace("'s", "")
+    if w.isdigit() or len(w) <= 3:
+        return w
+    for suffix, repl in (("ization", "ize"), ("isation", "ize"), ("ational", "ate"), ("iveness", "ive"), ("fulness", "ful"),
+                         ("ically", "ic"), ("ously", "ous"), ("ments", "ment"), ("ities", "ity"), ("ies", "y"), ("ied", "y"),
+                         ("ing", ""), ("edly", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words, in order, without stopwords or question words."""
+    out = []
+    for w in words(text):
+        for part in w.split("-") if "-" in w and not w[0].isdigit() else [w]:
+            if part in STOPWORDS or part in QUESTION_WORDS or len(part) < 2:
+                continue
+            out.append(stem(part))
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers a claim states, with number words mapped to digits ("two" → "2")."""
+    t = normalize(text).lower()
+    found = set(re.findall(r"\d+(?:\.\d+)?", t))
+    for w in words(t):
+        if w in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[w])
+    return found
+
+
+def has_negation(text: str) -> bool:
+    return any(w in NEGATIONS or w.endswith("n't") for w in words(text))
