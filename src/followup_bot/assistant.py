@@ -7,6 +7,7 @@ stale (so `make run` on a fresh clone just works), and turns a chain `State` int
 from __future__ import annotations
 
 import queue
+from pathlib import Path
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from followup_bot.citations import MarkerBook
 from followup_bot.conversation import Standalone, resolve
 from followup_bot.corpus import Manifest, load_manifest
 from followup_bot.embeddings import SentenceTransformerEmbeddings
-from followup_bot.evidence import SentenceRanker, TermWeights
+from followup_bot.evidence import AbstentionModel, SentenceRanker, TermWeights, WordVectors
 from followup_bot.generators import Generator, create_generator
 from followup_bot.generators.extractive import ExtractiveGenerator
 from followup_bot.models import Answer, Chunk, DocumentRecord, GeneratorInfo, Passage, Turn, Verification
@@ -27,6 +28,7 @@ from followup_bot.retrieval import HybridRetriever
 from followup_bot.safety import Framing, SafetyTriage
 from followup_bot.settings import Settings, load_settings
 from followup_bot.store import ChunkStore, embedding_text
+from followup_bot.text import words
 from followup_bot.verify import HeuristicJudge, SupportJudge
 
 
@@ -121,7 +123,7 @@ class Components:
             reason = "not_in_sources" if known else "out_of_scope"
             text = self.framing.text("safety/abstain.md" if known else "safety/out_of_scope.md")
             if triage.personal_dose:
-                text = self.framing.text("safety/personal_dose.md").rstrip(":") + ". " + text
+                text = self.framing.text("safety/personal_abstain.md") + " " + text
             verification = verified.record if verified else Verification()
             return Answer(answer=text, refused=True, refusal_reason=reason, related=state.passages[:3], notice=notice,
                           verification=verification, triage="personal_dose" if triage.personal_dose else None, **base)
@@ -166,11 +168,15 @@ class Assistant:
         chunks = {c.chunk_id: c for c in chunk_list}
         contexts = [embedding_text(c, records.get(c.source_id)) for c in chunk_list]
         weights = TermWeights(chunk_list, records)
+        chunk_vectors = store.chunk_vectors()
         retriever = HybridRetriever(
-            chunk_list, contexts, store.chunk_vectors(), store.vectorstore(embedder),
+            chunk_list, contexts, chunk_vectors, store.vectorstore(embedder),
             sorted(set(store.live_hashes().values())), records, settings.retrieval,
         )
-        ranker = SentenceRanker(chunks, store.sentence_vectors(), records, weights, settings.generator)
+        vocabulary = {w for c in chunk_list for w in words(c.text + " " + " ".join(c.heading_path)) if len(w) > 2 and not w.isdigit()}
+        word_vectors = WordVectors(embedder.encode, vocabulary)
+        ranker = SentenceRanker(chunks, store.sentence_vectors(), records, weights, settings.generator, word_vectors, chunk_vectors,
+                                load_abstention_model(settings))
         prompts = PromptLibrary(settings.resolve(settings.prompts.dir))
         generator = create_generator(settings.generator.provider, settings=settings, prompts=prompts, model=settings.generator.model)
         judge = build_judge(settings, embedder, weights, generator)
@@ -241,6 +247,19 @@ class Assistant:
 
     def related_only(self, passages: list[Passage]) -> list[Passage]:
         return passages
+
+
+def load_abstention_model(settings: Settings) -> AbstentionModel | None:
+    choice = settings.generator.abstention_model
+    if choice == "rule":
+        return None
+    path = Path(__file__).with_name("abstention_model.json") if choice == "builtin" else settings.resolve(Path(choice))
+    try:
+        return AbstentionModel.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        from followup_bot.settings import ConfigError
+
+        raise ConfigError(f"generator.abstention_model = {choice!r}: cannot load {path} ({exc})") from None
 
 
 def build_judge(settings: Settings, embedder: SentenceTransformerEmbeddings, weights: TermWeights, generator: Generator) -> SupportJudge:

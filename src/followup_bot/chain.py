@@ -90,7 +90,10 @@ def build_chain(c: Components) -> Runnable:
         sa = state.standalone
         assert sa is not None and state.query_vector is not None
         topic = sa.history_text if sa.is_followup else ""
-        state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic)
+        # A personal question ("can I take it with X?") still deserves the general evidence next
+        # to the prescriber statement, so its words need not all be covered.
+        lenient = state.triage is not None and state.triage.personal_dose
+        state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic, lenient=lenient)
         return state
 
     def generate(state: State) -> State:

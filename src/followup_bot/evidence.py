@@ -9,15 +9,19 @@ topical sentence, however similar it looks to the embedding model.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.settings import GeneratorSettings
-from followup_bot.text import content_terms
+from followup_bot.text import content_terms, english_frequency, expand_abbreviations, key_words, stem, words
 
 
 @dataclass
@@ -43,9 +47,49 @@ class Evidence:
     abstain: bool
     reason: str = ""
     uncovered: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+    p_unanswerable: float | None = None
 
+
+# A question about the publication itself ("which journal", "who wrote it") may use the
+# bibliographic-record passage; any other question should be answered from the content.
+_BIBLIOGRAPHIC = re.compile(
+    r"\b(journal|publish\w*|publication|author\w*|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
+    r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
+    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link)\b",
+    re.I,
+)
+RECORD_PENALTY = 0.2
 
 _CAVEAT = ("however", "limited", "remain", "unknown", "not yet", "uncertain", "caution", "but ", "although", "only", "weak")
+
+
+FEATURES = ("best", "dense", "lex", "cov", "unseen_w", "miss_unseen_w", "min_z", "min_syn", "crit", "fu", "personal")
+
+
+@dataclass
+class AbstentionModel:
+    """P(the documents do not answer) = sigmoid(w · features + b), fitted on the dev sets.
+
+    The features are the two signals the rule needs, measured several ways: how relevant the
+    best evidence is (sentence, passage and lexical scores) and whether the question's key terms
+    are covered by it (exactly, as synonyms, or not at all, and how rare a missing word is in
+    English). `eval/calibrate_abstention.py` refits it from eval/dev*.jsonl; never from the test set.
+    """
+
+    weights: dict[str, float]
+    intercept: float
+    threshold: float = 0.5
+    source: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> AbstentionModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(weights=data["weights"], intercept=data["intercept"], threshold=data.get("threshold", 0.5), source=str(path))
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.intercept + sum(self.weights.get(k, 0.0) * float(v) for k, v in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
 class TermWeights:
@@ -69,6 +113,45 @@ class TermWeights:
         return term in self.df
 
 
+class WordVectors:
+    """Embeddings of single words, so coverage can accept "lessen" for "reduce", "mice" for "rats".
+
+    The corpus vocabulary is embedded once at start-up (about a second for ~800 words); words
+    from questions are embedded on demand and cached.
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], vocabulary: set[str]) -> None:
+        self.encode = encode
+        self.cache: dict[str, np.ndarray] = {}
+        self._base = sorted(vocabulary)
+        self._matrix: np.ndarray | None = None
+        self._vocab: list[str] = []
+        self.add(self._base)
+
+    def add(self, items: list[str]) -> None:
+        new = [w for w in dict.fromkeys(items) if w not in self.cache]
+        if new:
+            for word, vec in zip(new, self.encode(new), strict=True):
+                self.cache[word] = vec
+
+    def best(self, word: str, candidates: set[str]) -> float:
+        self.add([word, *candidates])
+        if not candidates:
+            return 0.0
+        v = self.cache[word]
+        return max(float(v @ self.cache[c]) for c in candidates)
+
+    def best_in_vocabulary(self, word: str) -> float:
+        """Closest corpus word to `word` (1.0 when the corpus uses the word itself)."""
+        if self._matrix is None:
+            self._vocab = list(self._base)
+            self._matrix = np.stack([self.cache[w] for w in self._vocab]) if self._vocab else np.zeros((0, 1))
+        self.add([word])
+        if not len(self._vocab):
+            return 0.0
+        return float(np.max(self._matrix @ self.cache[word]))
+
+
 class SentenceRanker:
     def __init__(
         self,
@@ -77,7 +160,13 @@ class SentenceRanker:
         records: dict[str, DocumentRecord],
         weights: TermWeights,
         settings: GeneratorSettings,
+        word_vectors: WordVectors | None = None,
+        chunk_vectors: dict[str, np.ndarray] | None = None,
+        abstention: AbstentionModel | None = None,
     ) -> None:
+        self.abstention = abstention
+        self.chunk_vectors = chunk_vectors or {}
+        self.word_vectors = word_vectors
         self.chunks = chunks
         self.vectors = sentence_vectors
         self.records = records
@@ -85,12 +174,21 @@ class SentenceRanker:
         self.settings = settings
 
     def key_terms(self, message: str, topic: str = "") -> dict[str, float]:
-        terms = {t: self.weights.idf(t) for t in content_terms(message)}
-        if not terms and topic:
-            terms = {t: self.weights.idf(t) * 0.7 for t in content_terms(topic)}
-        elif topic:
-            for t in content_terms(topic):
-                terms.setdefault(t, self.weights.idf(t) * 0.25)
+        """Stemmed key terms with their weight (idf); a follow-up borrows its topic's terms."""
+        self._surface = {}
+        terms: dict[str, float] = {}
+        message = expand_abbreviations(message)
+        for w in key_words(message):
+            t = stem(w)
+            self._surface.setdefault(t, w)
+            terms[t] = self.weights.idf(t)
+        if topic:
+            scale = 0.7 if len(terms) <= 1 else 0.25
+            for w in key_words(topic):
+                t = stem(w)
+                if t not in terms:
+                    self._surface.setdefault(t, w)
+                    terms[t] = self.weights.idf(t) * scale
         return terms
 
     def _context_terms(self, chunk: Chunk) -> set[str]:
@@ -100,14 +198,19 @@ class SentenceRanker:
             extra += " " + record.short_name()
         return set(content_terms(extra))
 
-    def rank(self, passages: list[Passage], query_vector: np.ndarray, key_terms: dict[str, float]) -> list[ScoredSentence]:
+    def rank(self, passages: list[Passage], query_vector: np.ndarray, key_terms: dict[str, float], question: str = "") -> list[ScoredSentence]:
         total = sum(key_terms.values()) or 1.0
+        bibliographic = bool(_BIBLIOGRAPHIC.search(question))
         out: list[ScoredSentence] = []
         for passage in passages:
             chunk = self.chunks.get(passage.chunk_id)
             if chunk is None:
                 continue
             context = self._context_terms(chunk)
+            # The passage's own similarity (its headings and title included) lends context to a
+            # sentence that answers the question in words the question does not use.
+            cvec = self.chunk_vectors.get(chunk.chunk_id)
+            passage_dense = float(cvec @ query_vector) if cvec is not None else 0.0
             for i, sentence in enumerate(chunk.sentences):
                 vec = self.vectors.get((chunk.chunk_id, i))
                 dense = float(vec @ query_vector) if vec is not None else 0.0
@@ -115,7 +218,9 @@ class SentenceRanker:
                 hit = sum(w for t, w in key_terms.items() if t in terms)
                 hit += 0.5 * sum(w for t, w in key_terms.items() if t in context and t not in terms)
                 lexical = hit / total
-                score = 0.7 * dense + 0.3 * lexical - 0.01 * (passage.rank - 1)
+                score = 0.45 * dense + 0.25 * passage_dense + 0.3 * lexical - 0.005 * (passage.rank - 1)
+                if chunk.kind == "record" and not bibliographic:
+                    score -= RECORD_PENALTY
                 lowered = sentence.text.lower()
                 out.append(
                     ScoredSentence(
@@ -140,7 +245,7 @@ class SentenceRanker:
         if not ranked:
             return []
         chosen = [ranked[0]]
-        floor = max(s.sentence_floor, ranked[0].score - 0.12)
+        floor = max(s.sentence_floor, ranked[0].score - s.score_window)
         for cand in ranked[1:]:
             if len(chosen) >= limit or cand.score < floor:
                 break
@@ -158,30 +263,82 @@ class SentenceRanker:
         return direct + caveats
 
     def coverage(self, chosen: list[ScoredSentence], key_terms: dict[str, float]) -> tuple[float, list[str]]:
+        """Share of the key-term weight found in the evidence: exactly, or as a close synonym."""
         if not key_terms:
             return 1.0, []
         present: set[str] = set()
+        surface: set[str] = set()
         for c in chosen:
-            present |= set(content_terms(c.text))
+            # The passage a chosen sentence comes from counts: "Mathew et al. 2010:" may open the
+            # bullet while the quoted sentence is the one after it.
             chunk = self.chunks.get(c.chunk_id)
+            text = chunk.text if chunk is not None else c.text
+            present |= set(content_terms(text))
+            surface |= set(words(text))
             if chunk is not None:
                 present |= self._context_terms(chunk)
+                surface |= set(words(" ".join(chunk.heading_path)))
+        surface = {w for w in surface if len(w) > 2 and not w.isdigit()}
         total = sum(key_terms.values())
-        covered = sum(w for t, w in key_terms.items() if t in present)
-        missing = [t for t in key_terms if t not in present]
+        covered = 0.0
+        missing = []
+        for term, weight in key_terms.items():
+            if term in present:
+                covered += weight
+                continue
+            word = getattr(self, "_surface", {}).get(term, term)
+            sim = self.word_vectors.best(word, surface) if self.word_vectors is not None and not word.isdigit() else 0.0
+            if sim >= self.settings.synonym_floor:
+                covered += weight * sim
+            else:
+                missing.append(term)
         return covered / total if total else 1.0, missing
 
-    def evaluate(self, passages: list[Passage], query_vector: np.ndarray, message: str, topic: str = "") -> Evidence:
+    def features(self, ranked: list[ScoredSentence], chosen: list[ScoredSentence], key: dict[str, float], cov: float,
+                 missing: list[str], is_followup: bool, personal: bool) -> dict[str, float]:
+        surface = getattr(self, "_surface", {})
+        total = sum(key.values()) or 1.0
+        top = chosen[0] if chosen else None
+        unseen = [t for t in key if not self.weights.known(t)]
+        missing_unseen = [t for t in missing if not self.weights.known(t)]
+        rarity = [english_frequency(surface.get(t, t)) for t in missing_unseen]
+        synonyms = [self.word_vectors.best_in_vocabulary(surface.get(t, t)) if self.word_vectors else 0.0 for t in missing_unseen]
+        critical = [t for t, z, b in zip(missing_unseen, rarity, synonyms, strict=True)
+                    if z < self.settings.rare_word_zipf and b < 0.6]
+        return {
+            "best": ranked[0].score if ranked else -1.0,
+            "dense": top.dense if top else 0.0,
+            "lex": top.lexical if top else 0.0,
+            "cov": cov,
+            "unseen_w": sum(key[t] for t in unseen) / total,
+            "miss_unseen_w": sum(key[t] for t in missing_unseen) / total,
+            "min_z": min(rarity) if rarity else 7.0,
+            "min_syn": min(synonyms) if synonyms else 1.0,
+            "crit": float(len(critical)),
+            "fu": float(is_followup),
+            "personal": float(personal),
+        }
+
+    def evaluate(self, passages: list[Passage], query_vector: np.ndarray, message: str, topic: str = "", lenient: bool = False) -> Evidence:
         key = self.key_terms(message, topic)
-        ranked = self.rank(passages, query_vector, key)
+        ranked = self.rank(passages, query_vector, key, message)
         chosen = self.choose(ranked)
         best = ranked[0].score if ranked else -1.0
         cov, missing = self.coverage(chosen, key)
-        abstain, reason = False, ""
+        features = self.features(ranked, chosen, key, cov, missing, bool(topic), lenient)
+        surface = getattr(self, "_surface", {})
+        abstain, reason, probability = False, "", None
         if not ranked:
             abstain, reason = True, "no passages"
+        elif self.abstention is not None:
+            probability = self.abstention.probability(features)
+            if probability >= self.abstention.threshold:
+                missing_words = ", ".join(surface.get(t, t) for t in missing) or "none"
+                abstain, reason = True, f"P(unanswerable) {probability:.2f} (coverage {cov:.2f}, best {best:.2f}, missing: {missing_words})"
         elif best < self.settings.relevance_floor:
             abstain, reason = True, f"best sentence {best:.2f} < relevance floor {self.settings.relevance_floor}"
-        elif cov < self.settings.coverage_floor:
-            abstain, reason = True, f"key-term coverage {cov:.2f} < {self.settings.coverage_floor} (missing: {', '.join(missing)})"
-        return Evidence(ranked, chosen, key, cov, best, abstain, reason, missing)
+        elif not lenient and features["crit"] > 0:
+            abstain, reason = True, "the documents never mention a rare word of the question"
+        elif cov < (self.settings.coverage_floor / 2 if lenient else self.settings.coverage_floor):
+            abstain, reason = True, f"key-term coverage {cov:.2f} < {self.settings.coverage_floor}"
+        return Evidence(ranked, chosen, key, cov, best, abstain, reason, missing, features, probability)

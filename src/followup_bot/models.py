@@ -26,6 +26,7 @@ class DocumentRecord(BaseModel):
     journal: str = ""
     year: int | None = None
     doi: str | None = None
+    pmid: str | None = None
     url: str | None = None
     study_type: str = ""
     evidence_level: str = ""

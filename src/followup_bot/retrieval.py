@@ -140,9 +140,8 @@ class HybridRetriever:
         for rank, cid in enumerate(chosen):
             chunk = self.by_id[cid]
             record = self.records.get(chunk.source_id)
-            dense_val = dense_score.get(cid)
-            if dense_val is None and cid in self.vectors:
-                dense_val = float(self.vectors[cid] @ query.vector)
+            # Report the exact cosine (Chroma's relevance score depends on its distance function).
+            dense_val = float(self.vectors[cid] @ query.vector) if cid in self.vectors else dense_score.get(cid)
             out.append(
                 Passage(
                     chunk_id=cid,

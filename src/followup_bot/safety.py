@@ -24,7 +24,9 @@ _EMERGENCY = [
     r"\bover ?dos(?:e|ed|ing)\b",
     r"\b(?:took|taken|swallowed|ate|had|drank)\b[^.?!]{0,40}\b(?:too many|too much|whole (?:bottle|pack|box)|all (?:of )?(?:my|his|her|their|the) (?:pills|tablets|meds|medication))",
     r"\bswallowed\b[^.?!]{0,30}\b(?:pills?|tablets?|meds|medication|lamotrigine|ketamine)",
-    r"\b(?:can'?t|cannot|can not|couldn'?t|not|isn'?t|stopped|struggling to|trouble|difficulty|hard to)\s+breath(?:e|ing)?\b",
+    r"\b(?:can'?t|cannot|can not|couldn'?t|not|isn'?t|stopped|struggling to|trouble|difficulty|hard to|barely|hardly)\s+breath(?:e|ing)?\b",
+    r"\b(?:did|took|had|taken|done|used|snorted|drank)\s+(?:way\s+|far\s+)?too\s+(?:much|many)\b",
+    r"\bcan'?t feel (?:my|his|her|their)\b",
     r"\bchest (?:pain|pressure|tightness)\b",
     r"\b(?:unresponsive|unconscious|won'?t wake|can'?t wake|not waking|passed out|collapsed|blacked out|not responding)\b",
     r"\b(?:seizure|seizing|convuls\w+|fitting)\b",
@@ -47,15 +49,22 @@ _CRISIS = [
     r"\bno (?:reason|point) (?:to|in) (?:live|living|going on)\b",
     r"\bself[- ]?harm(?:ing)?\b[^.?!]{0,30}\b(?:i|i'm|me|my|again|been)\b|\b(?:i|i'm|been)\b[^.?!]{0,30}\bself[- ]?harm",
     r"\btake all (?:of )?my (?:pills|tablets|meds|lamotrigine)\b",
+    r"\b(?:goodbye|suicide) (?:note|letter|message)\b",
+    r"\b(?:overdos\w*|od|od'?ing)\b[^.?!]{0,30}\bon purpose\b|\bon purpose\b[^.?!]{0,30}\boverdos\w*",
+    r"\b(?:thinking|thought) (?:about|of) (?:overdosing|killing|ending|dying|not waking)\b",
+    r"\bi'?m done with (?:life|everything|living|it all)\b",
     r"\b(?:can'?t|cannot) go on\b",
 ]
 _PERSONAL_DOSE = [
     r"\b(?:how much|how many (?:mg|milligrams|tablets|pills)|what dose|which dose|what dosage|what amount)\b[^?]{0,60}\b(?:i|me|my|we|he|she|they|him|her|them|should|take|start|give)\b",
-    r"\b(?:should|can|could|may) (?:i|we|he|she|they|my \w+) (?:take|start|increase|double|decrease|stop|up|raise|lower|combine|use|try)\b",
+    r"\b(?:should|can|could|may) (?:i|we|he|she|they|my \w+) (?:take|start|increase|double|decrease|stop|up|raise|lower|combine|mix|use|try|switch|give)\b",
     r"\bmy (?:dose|dosage|prescription|regimen)\b",
     r"\b(?:i|i'm|im) (?:on|taking)\b[^.?!]{0,30}\b\d+ ?mg\b",
     r"\b(?:tonight|tomorrow|this week)\b[^.?!]{0,40}\b(?:mg|dose|take|start)\b",
     r"\bdos(?:e|ing|age)\b[^.?!]{0,40}\bfor me\b",
+    r"\b(?:ok|okay|safe|right|good|fine|appropriate|suitable|dangerous)\b[^.?!]{0,20}\bfor (?:me|my \w+|him|her|them)\b",
+    r"\b(?:should|can|could|may) i\b",
+    r"\bmy (?:doctor|psychiatrist|gp|prescriber|pharmacist)\b",
 ]
 _INJECTION = [
     r"\bignore (?:all |any |the |your |my )?(?:previous|prior|above|earlier|preceding|system|safety)?\s*(?:instructions?|rules|prompts?|guidelines|messages?)\b",
@@ -105,8 +114,12 @@ def clean_message(message: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
+_TAG_BLOCK = re.compile(r"<\s*(system|assistant|developer|instructions?|admin|sys)\s*>.*?(?:<\s*/\s*\1\s*>|$)|\[/?(?:INST|SYS)\]|<<\s*/?SYS\s*>>", re.I | re.S)
+
+
 def strip_injection(text: str) -> str:
     """Drop the lines and sentences that address the assistant rather than ask about the documents."""
+    text = _TAG_BLOCK.sub("\n", text)
     kept_lines = [line for line in text.splitlines() if not _ROLE_LINE.match(line)]
     pieces = re.split(r"(?<=[.!?])\s+|\n+", "\n".join(kept_lines))
     kept = [p for p in pieces if p.strip() and not _any(_INJECTION, p)]
@@ -134,7 +147,7 @@ class SafetyTriage:
         emergency = _any(_EMERGENCY, lowered)
         if emergency and (re.search(_PERSON, lowered) or _any(_EMERGENCY_NO_PERSON, lowered)):
             return Triage("emergency", text, reason=f"emergency: {emergency}")
-        injection = bool(_ROLE_LINE.search(text) or _any(_INJECTION, lowered))
+        injection = bool(_ROLE_LINE.search(text) or _TAG_BLOCK.search(text) or _any(_INJECTION, lowered))
         if injection:
             text = strip_injection(text)
             if not re.search(r"[a-z]{3}", text.lower()):

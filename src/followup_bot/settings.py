@@ -63,7 +63,7 @@ class StoreSettings(_Section):
 
 
 class RetrievalSettings(_Section):
-    k: int = Field(6, ge=1, le=50, description="Passages handed to the generator.")
+    k: int = Field(8, ge=1, le=50, description="Passages handed to the generator.")
     dense_k: int = Field(20, ge=1, le=200, description="Candidates from dense (vector) search before fusion.")
     bm25_k: int = Field(20, ge=1, le=200, description="Candidates from BM25 before fusion.")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant; larger flattens rank differences.")
@@ -85,8 +85,15 @@ class GeneratorSettings(_Section):
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
     min_sentences: int = Field(1, ge=1, le=10, description="Fewest sentences in a non-abstaining answer.")
     sentence_floor: float = Field(0.34, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used.")
-    relevance_floor: float = Field(0.36, ge=-1, le=1, description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).")
-    coverage_floor: float = Field(0.5, ge=0, le=1, description="Abstain when less than this share of the question's key terms appears in the chosen evidence.")
+    score_window: float = Field(0.12, ge=0, le=1, description="Extractive: sentences within this distance of the best one may join the answer.")
+    abstention_model: str = Field(
+        "builtin",
+        description="Answer/abstain decision: 'builtin' (the logistic model fitted on eval/dev*.jsonl and shipped in the package), a path to such a JSON file, or 'rule' for the plain floors below.",
+    )
+    relevance_floor: float = Field(0.20, ge=-1, le=1, description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).")
+    coverage_floor: float = Field(0.32, ge=0, le=1, description="Abstain when less than this share of the question's key terms appears in the chosen evidence.")
+    synonym_floor: float = Field(0.58, ge=0, le=1, description="Coverage: a question word counts as found when a word of the evidence is this similar (word-embedding cosine).")
+    rare_word_zipf: float = Field(4.0, ge=0, le=8, description="Abstain when a question word that the corpus never uses is this rare in general English (Zipf scale), e.g. a drug the documents never discuss.")
     redundancy_threshold: float = Field(0.8, ge=0, le=1, description="Extractive: skip a sentence this similar to one already chosen.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
     api_key_env: str = Field("OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider).")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been before being below
@@ -23,6 +26,16 @@ STOPWORDS = frozenset(
     does doing done""".split()
 )
 QUESTION_WORDS = frozenset("what which who whom whose when where why how whats".split())
+# Words that shape a question but carry no fact to look for ("what did they find", "what kind").
+GENERIC = frozenset(
+    """find found finding look looked looking kind kinds type sort happen happened happens use used using uses
+    show showed shown shows mean means meant go going come came make made take taken see seen think thought
+    someone somebody anyone people person right true correct exactly specifically particular general generally
+    next first last overall number amount lot lots bit little big able possible
+    information info detail details data say says said mention mentioned mentions talk talks discuss discussed
+    according article articles source sources document documents paper papers text passage here there now
+    yes ok okay also still even back go went get gets getting gave given""".split()
+)
 NEGATIONS = frozenset("no not never none neither nor without cannot can't didn't doesn't don't isn't wasn't weren't aren't won't".split())
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NUMBER_WORDS = {
@@ -41,19 +54,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text).lower())
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+_BRITISH = re.compile(r"(?<=[a-z]{3})is(e|ed|es|ing|ation|ations)$")
+
+
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    w = word.replace("'s", "")
-    if w.isdigit() or len(w) <= 3:
+    """Snowball (Porter 2) stem, with British -ise spellings folded into -ize first."""
+    w = word.replace("'s", "").strip("'")
+    if not w or w[0].isdigit():
         return w
-    for suffix, repl in (("ization", "ize"), ("isation", "ize"), ("ational", "ate"), ("iveness", "ive"), ("fulness", "ful"),
-                         ("ically", "ic"), ("ously", "ous"), ("ments", "ment"), ("ities", "ity"), ("ies", "y"), ("ied", "y"),
-                         ("ing", ""), ("edly", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)] + repl
-            break
-    if w.endswith("e") and len(w) > 4:
-        w = w[:-1]
-    return w
+    w = _BRITISH.sub(lambda m: "iz" + m.group(1), w)
+    return _STEMMER.stemWord(w)
 
 
 def content_terms(text: str) -> list[str]:
@@ -79,3 +91,43 @@ def numbers(text: str) -> set[str]:
 
 def has_negation(text: str) -> bool:
     return any(w in NEGATIONS or w.endswith("n't") for w in words(text))
+
+
+def key_words(text: str) -> list[str]:
+    """Surface content words of a question, without stopwords and generic question scaffolding."""
+    out = []
+    for w in words(text):
+        for part in w.split("-") if "-" in w and not w[0].isdigit() else [w]:
+            if part in STOPWORDS or part in QUESTION_WORDS or part in GENERIC or len(part) < 2:
+                continue
+            if part not in out:
+                out.append(part)
+    return out
+
+
+# Common clinical abbreviations, expanded so "RCTs" meets "randomized controlled trials".
+ABBREVIATIONS = {
+    "rct": "randomized controlled trial", "rcts": "randomized controlled trials", "fda": "food and drug administration",
+    "sjs": "stevens-johnson syndrome", "ssri": "selective serotonin reuptake inhibitor", "maoi": "monoamine oxidase inhibitor",
+    "maois": "monoamine oxidase inhibitors", "iv": "intravenous", "po": "by mouth", "otc": "over the counter",
+    "bd": "bipolar disorder", "mdd": "major depressive disorder", "trd": "treatment-resistant depression",
+    "sud": "substance use disorder", "aud": "alcohol use disorder",
+}
+
+
+def expand_abbreviations(text: str) -> str:
+    return re.sub(r"\b([A-Za-z]{2,5})\b", lambda m: ABBREVIATIONS.get(m.group(1).lower(), m.group(1)) if m.group(1).isupper() or m.group(1).lower().endswith("s") and m.group(1)[:-1].isupper() else m.group(1), text)
+
+
+@lru_cache(maxsize=65536)
+def english_frequency(word: str) -> float:
+    """Zipf frequency of a word in general English (wordfreq's bundled tables; 0 if unknown).
+
+    A word missing from the corpus matters more the rarer it is in English: "sertraline" names
+    something the documents never discuss, while "team" or "class" is only phrasing.
+    """
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:  # pragma: no cover - dependency missing: treat every unseen word as rare
+        return 0.0
+    return float(zipf_frequency(word, "en"))

@@ -219,6 +219,8 @@ def record_chunk(record: DocumentRecord, doc_hash: str = "", position: int = 10_
     ident = []
     if record.doi:
         ident.append(f"DOI {record.doi}")
+    if record.pmid:
+        ident.append(f"PubMed ID (PMID) {record.pmid}")
     if record.url and not record.doi:
         ident.append(f"URL {record.url}")
     if ident and record.kind != "article":

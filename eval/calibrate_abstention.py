@@ -1,0 +1,80 @@
+"""Refit the answer/abstain model on the development sets (never on the test set).
+
+    .venv/bin/python eval/calibrate_abstention.py [--out src/followup_bot/abstention_model.json]
+
+Runs every non-triage item of eval/dev.jsonl and eval/dev2.jsonl through the real pipeline with
+the model switched off, collects the evidence features, fits a logistic regression (scikit-learn,
+already installed with sentence-transformers), prints its leave-one-out accuracy next to the best
+plain-threshold rule, and writes the weights as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from followup_bot.assistant import Assistant, parse_history
+from followup_bot.chain import State
+from followup_bot.evidence import FEATURES
+from followup_bot.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    settings = load_settings(root=ROOT)
+    settings.generator.abstention_model = "rule"
+    settings.generator.relevance_floor = -1
+    settings.generator.coverage_floor = 0
+    assistant = Assistant.from_settings(settings)
+    c = assistant.components
+    X, y, ids = [], [], []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            triage = c.triage.triage(item["question"])
+            if triage.kind != "ok" or not triage.message:
+                continue  # safety triage decides these, not the model
+            state = assistant.chain.invoke(State(message=item["question"], history=parse_history(item.get("history")), audience="clinician"))
+            X.append([state.evidence.features[name] for name in FEATURES])
+            y.append(int(item["expect_refusal"]))
+            ids.append(item["id"])
+    return np.array(X), np.array(y), ids
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", nargs="+", default=[str(ROOT / "eval/dev.jsonl"), str(ROOT / "eval/dev2.jsonl")])
+    parser.add_argument("--out", default=str(ROOT / "src/followup_bot/abstention_model.json"))
+    parser.add_argument("--C", type=float, default=1.0)
+    args = parser.parse_args()
+    if any("grounding_testset" in d for d in args.data):
+        sys.exit("refusing to calibrate on the test set")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import LeaveOneOut, cross_val_predict
+
+    X, y, _ = collect([Path(d) for d in args.data])
+    model = LogisticRegression(C=args.C, max_iter=5000)
+    loo = (cross_val_predict(model, X, y, cv=LeaveOneOut()) == y).mean()
+    model.fit(X, y)
+    train = (model.predict(X) == y).mean()
+    print(f"items {len(y)} (abstain {int(y.sum())}); leave-one-out accuracy {loo:.3f}; training accuracy {train:.3f}")
+    data = {
+        "weights": {name: round(float(w), 5) for name, w in zip(FEATURES, model.coef_[0], strict=True)},
+        "intercept": round(float(model.intercept_[0]), 5),
+        "threshold": 0.5,
+        "fitted_on": [Path(d).name for d in args.data],
+        "items": int(len(y)),
+        "loo_accuracy": round(float(loo), 4),
+    }
+    Path(args.out).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

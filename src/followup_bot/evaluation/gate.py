@@ -1,0 +1,98 @@
+"""The CI gate: floors (and a few ceilings) that a run must meet, kept in eval/thresholds.toml.
+
+A regression should fail CI with a list that says which metric fell and by how much, not a bare
+non-zero exit. Unknown metric names in the file are an error, so a typo cannot silently disable
+a check.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from followup_bot.evaluation.metrics import METRICS
+
+JUDGE_KEYS = ("accuracy", "precision", "recall", "f1")
+EXIT_GATE_FAILED = 3
+
+
+class GateError(ValueError):
+    """A thresholds file that cannot be used; the CLI reports it as a user error (exit 2)."""
+
+
+@dataclass
+class Gate:
+    """Floors for overall metrics, ceilings for lower-is-better ones, judge and per-category floors."""
+
+    file: str
+    overall: dict[str, float] = field(default_factory=dict)
+    overall_max: dict[str, float] = field(default_factory=dict)
+    judge: dict[str, float] = field(default_factory=dict)
+    by_category: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _numbers(section: Any, allowed: tuple[str, ...], where: str) -> dict[str, float]:
+    if not isinstance(section, dict):
+        raise GateError(f"{where} must be a table of metric = number")
+    out = {}
+    for key, value in section.items():
+        if key not in allowed:
+            raise GateError(f"{where}: unknown metric '{key}' (known: {', '.join(allowed)})")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise GateError(f"{where}.{key} must be a number")
+        out[key] = float(value)
+    return out
+
+
+def load_gate(path: Path) -> Gate:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise GateError(f"thresholds file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GateError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise GateError(f"{path}: cannot be read ({exc.strerror})") from None
+    unknown = set(data) - {"overall", "overall_max", "judge", "by_category"}
+    if unknown:
+        raise GateError(f"{path}: unknown section(s) {', '.join(sorted(unknown))} (use overall, overall_max, judge, by_category)")
+    gate = Gate(file=str(path))
+    gate.overall = _numbers(data.get("overall", {}), METRICS, f"{path} [overall]")
+    gate.overall_max = _numbers(data.get("overall_max", {}), METRICS, f"{path} [overall_max]")
+    gate.judge = _numbers(data.get("judge", {}), JUDGE_KEYS, f"{path} [judge]")
+    cats = data.get("by_category", {})
+    if not isinstance(cats, dict):
+        raise GateError(f"{path} [by_category] must hold one table per category")
+    for cat, section in cats.items():
+        gate.by_category[cat] = _numbers(section, METRICS, f"{path} [by_category.{cat}]")
+    return gate
+
+
+def _check(name: str, value: Any, limit: float, floor: bool) -> str | None:
+    if not isinstance(value, int | float):
+        return f"{name}: not measured (limit {limit})"
+    if floor and value < limit:
+        return f"{name}: {value:.4g} < floor {limit:.4g}"
+    if not floor and value > limit:
+        return f"{name}: {value:.4g} > ceiling {limit:.4g}"
+    return None
+
+
+def check_gate(gate: Gate, report: Mapping[str, Any]) -> list[str]:
+    """The failed checks, one readable line each; empty when the run passes."""
+    failures: list[str | None] = []
+    overall = report.get("overall", {})
+    failures += [_check(m, overall.get(m), v, True) for m, v in gate.overall.items()]
+    failures += [_check(m, overall.get(m), v, False) for m, v in gate.overall_max.items()]
+    judge = report.get("judge", {})
+    failures += [_check(f"judge.{m}", judge.get(m), v, True) for m, v in gate.judge.items()]
+    for cat, floors in gate.by_category.items():
+        values = report.get("by_category", {}).get(cat)
+        if values is None:
+            continue  # a dataset without this category (e.g. a --limit run) has nothing to check
+        failures += [_check(f"{cat}.{m}", values.get(m), v, True) for m, v in floors.items()]
+    return [f for f in failures if f]

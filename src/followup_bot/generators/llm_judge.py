@@ -1,0 +1,78 @@
+"""A support judge that asks the configured LLM, behind the heuristic's strict vetoes.
+
+A small model reads paraphrase better than word overlap does, but it is also the thing we are
+guarding against: it can call an invented dose "SUPPORTED". So the heuristic judge always runs
+first, and its strict checks (a number, a negation, a drug name or a population that the passage
+does not have) veto the claim whatever the LLM says. The LLM is only asked about pairs that pass
+those checks and overlap the passage at all, which also keeps the number of calls (1–4 s each on
+a CPU) small. Any LLM failure falls back to the heuristic verdict for that pair.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+from followup_bot.text import numbers
+from followup_bot.verify import Judgement, SupportJudge
+
+# Heuristic reasons that only say "not similar enough"; the LLM may overrule these. Every other
+# reason (numbers, negation, drug, names, population, "stronger than the passage", and any
+# check added later) is a strict fact mismatch and vetoes the claim: unknown means strict.
+_SOFT = re.compile(r"^(?:score\b|part not supported|too little overlap)", re.I)
+
+
+class SupportsJudging(Protocol):
+    def judge_support(self, claim: str, passage: str) -> bool: ...
+
+
+class LLMJudge:
+    name = "llm"
+
+    def __init__(self, generator: SupportsJudging, fallback: SupportJudge, *, min_score: float = 0.2, cache_size: int = 2048) -> None:
+        self.generator = generator
+        self.fallback = fallback
+        self.min_score = min_score
+        self.cache_size = cache_size
+        self._cache: dict[tuple[str, str], bool] = {}
+        self.calls = 0
+        self.errors = 0
+
+    @staticmethod
+    def strict_veto(claim: str, passage: str, heuristic: Judgement) -> list[str]:
+        """The hard mismatches; checked here too so a change of wording in the heuristic cannot lose them."""
+        reasons = [r for r in heuristic.reasons if not _SOFT.match(r)] if not heuristic.supported else []
+        missing = numbers(claim) - numbers(passage)
+        if missing and not any("number" in r for r in reasons):
+            reasons.append(f"numbers not in passage: {sorted(missing)}")
+        return reasons
+
+    def _ask(self, claim: str, passage: str) -> bool:
+        key = (claim, passage)
+        if key not in self._cache:
+            if len(self._cache) >= self.cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self.calls += 1
+            self._cache[key] = bool(self.generator.judge_support(claim, passage))
+        return self._cache[key]
+
+    def judge(self, claim: str, passage: str) -> Judgement:
+        heuristic = self.fallback.judge(claim, passage)
+        if heuristic.supported and heuristic.score >= 1.0:
+            return heuristic  # a verbatim sentence of the passage: nothing for the LLM to add
+        veto = self.strict_veto(claim, passage, heuristic)
+        if veto:
+            return Judgement(False, heuristic.score, veto)
+        if heuristic.score < self.min_score:
+            return Judgement(False, heuristic.score, [f"too little overlap to ask the LLM (score {heuristic.score:.2f})"])
+        try:
+            supported = self._ask(claim, passage)
+        except Exception as exc:  # noqa: BLE001 - a judge failure must not fail the answer; the heuristic decides
+            self.errors += 1
+            return Judgement(heuristic.supported, heuristic.score, [*heuristic.reasons, f"LLM judge unavailable ({exc}); heuristic verdict"])
+        if supported:
+            return Judgement(True, round(0.5 + heuristic.score / 2, 4), [])  # keeps the heuristic order among supported
+        return Judgement(False, heuristic.score, ["the LLM judge said NOT_SUPPORTED"])
+
+    def stats(self) -> dict[str, Any]:
+        return {"calls": self.calls, "errors": self.errors, "cached": len(self._cache)}

@@ -1,0 +1,208 @@
+"""The chat page in a real browser: Debian Chromium driven by Playwright, against a real server.
+
+What a reviewer does by hand: load the page, read the disclaimer, ask a question, click a marker,
+ask a follow-up, type an emergency, leave feedback, and watch that nothing leaves the machine.
+Screenshots land in artifacts/screenshots/ (desktop and a 390-px-wide phone).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from followup_bot.settings import Settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+RAT_QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
+TIMEOUT_MS = 20_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser_settings(session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = session_settings.model_copy(deep=True)
+    settings.ui.feedback_path = tmp_path_factory.mktemp("ui-browser") / "feedback.jsonl"
+    return settings
+
+
+@pytest.fixture(scope="module")
+def page_url(assistant: Any, browser_settings: Settings) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make install-browser)")
+    from followup_bot.ui import build_app, launch
+
+    app = build_app(assistant, browser_settings)
+    url = launch(app, browser_settings, host="127.0.0.1", port=_free_port(), prevent_thread_lock=True, quiet=True)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser(page_url: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Session:
+    """One browser tab on the chat page, recording every URL it requests."""
+
+    def __init__(self, browser: Any, url: str, width: int = 1280, height: int = 900) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.requests: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.goto(url, wait_until="load")
+        for selector in ("#fb-banner", "#fb-chat", "#fb-input textarea", "#fb-sources .fb-panel"):
+            self.page.wait_for_selector(selector, state="visible")  # Gradio mounts components progressively
+
+    def ask(self, question: str) -> Any:
+        """Type a question, press Enter, and return the final (verified) answer bubble."""
+        before = self.page.locator("#fb-chat .fb-final").count()
+        self.page.fill("#fb-input textarea", question)
+        self.page.press("#fb-input textarea", "Enter")
+        self.page.wait_for_function(f"document.querySelectorAll('#fb-chat .fb-final').length > {before}")
+        return self.page.locator("#fb-chat .fb-final").last
+
+    def outside_requests(self) -> list[str]:
+        return [u for u in self.requests if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in LOCAL_HOSTS]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def session(browser: Any, page_url: str) -> Iterator[Session]:
+    tab = Session(browser, page_url)
+    yield tab
+    tab.close()
+
+
+def test_the_page_loads_with_the_disclaimer_banner_visible_and_nothing_fetched_from_outside(session: Session) -> None:
+    banner = session.page.locator("#fb-banner")
+    assert banner.is_visible()
+    text = banner.inner_text()
+    assert "not medical advice" in text and "primary literature" in text and "emergency" in text.lower()
+    assert session.page.locator("#fb-chat").is_visible() and session.page.locator(".fb-suggestion").count() >= 1
+    assert session.outside_requests() == []
+
+
+def test_an_answer_streams_in_with_chips_that_reveal_the_highlighted_quote(session: Session) -> None:
+    page = session.page
+    page.fill("#fb-input textarea", RAT_QUESTION)
+    page.click("#fb-send")
+    page.wait_for_selector("#fb-chat .fb-draft, #fb-chat .fb-final")  # the draft shows first (it may be brief)
+    answer = page.locator("#fb-chat .fb-final").last
+    answer.wait_for()
+    assert "fb-draft" not in (answer.get_attribute("class") or "")
+    assert answer.locator(".fb-disclaimer").inner_text().startswith("For healthcare professionals")
+    chip = answer.locator("a.fb-chip").first
+    target = chip.get_attribute("href").lstrip("#")
+    chip.click()
+    passage = page.locator(f"#{target}")
+    passage.wait_for(state="visible")
+    page.wait_for_function(f"document.getElementById('{target}').classList.contains('fb-active')")
+    assert passage.locator("mark").first.is_visible()
+    quote = passage.locator("mark").first.inner_text().strip()
+    assert quote and quote.split()[0] in passage.locator(".fb-passage-text").inner_text()
+    card = passage.inner_text()
+    assert "Identification confidence" in card and "Evidence level" in card and "Study type" in card
+    assert passage.locator(".fb-badge").count() >= 1
+    assert passage.locator("a.fb-doi").count() == 1 or passage.locator("a.fb-title").count() == 1
+    assert session.outside_requests() == []
+
+
+def test_a_follow_up_is_answered_in_the_context_of_the_conversation(session: Session) -> None:
+    session.ask(RAT_QUESTION)
+    follow = session.ask("What about in humans?")
+    assert "Understood as:" in follow.inner_text()
+    assert session.page.locator("#fb-chat .fb-final").count() == 2
+    assert session.page.locator("#fb-turn-2[open]").count() == 1  # the evidence panel follows the conversation
+
+
+def test_an_emergency_message_gets_the_emergency_callout(session: Session) -> None:
+    reply = session.ask("My friend took too much ketamine and is not breathing")
+    callout = reply.locator(".fb-callout-emergency")
+    assert callout.is_visible() and callout.get_attribute("role") == "alert"
+    assert "emergency" in callout.inner_text().lower()
+    color = callout.evaluate("el => getComputedStyle(el).borderLeftColor")
+    assert color == "rgb(220, 38, 38)"  # red: it must stand out from ordinary answers
+
+
+def test_the_audience_selector_changes_the_framing_of_answers(session: Session) -> None:
+    page = session.page
+    page.get_by_label("Patient or caregiver").check()
+    page.wait_for_function("document.querySelector('.fb-audience-note').innerText.includes('not medical advice for you')")
+    reply = session.ask(RAT_QUESTION)
+    assert "not medical advice for you" in reply.locator(".fb-disclaimer").inner_text()
+
+
+def test_feedback_buttons_append_a_line_to_the_feedback_file(session: Session, browser_settings: Settings) -> None:
+    path = Path(browser_settings.ui.feedback_path)
+    before = len(path.read_text().splitlines()) if path.exists() else 0
+    session.ask(RAT_QUESTION)
+    session.page.fill("#fb-comment textarea", "clear, with sources")
+    session.page.click("#fb-helpful")
+    session.page.wait_for_selector(".fb-status-ok")
+    lines = path.read_text().splitlines()
+    assert len(lines) == before + 1
+    record = json.loads(lines[-1])
+    assert record["rating"] == "helpful" and record["comment"] == "clear, with sources" and record["question"] == RAT_QUESTION
+
+
+def test_a_suggested_question_clear_chat_and_export_work(session: Session) -> None:
+    page = session.page
+    suggestion = page.locator(".fb-suggestion").first
+    question = suggestion.inner_text()
+    suggestion.click()
+    page.wait_for_selector("#fb-chat .fb-final")
+    assert question in page.locator("#fb-chat").inner_text()
+    with page.expect_download() as download:
+        page.click("#fb-export")
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert f"## 1. {question}" in exported
+    page.click("#fb-clear")
+    page.wait_for_function("document.querySelectorAll('#fb-chat .fb-final').length === 0")
+    assert "No answers yet" in page.locator("#fb-sources").inner_text()
+
+
+def test_screenshots_on_desktop_and_phone_widths_with_no_request_leaving_the_machine(browser: Any, page_url: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, width, height in (("chat.png", 1280, 900), ("chat-mobile.png", 390, 844)):
+        tab = Session(browser, page_url, width=width, height=height)
+        try:
+            tab.ask(RAT_QUESTION)
+            reply = tab.ask("What about in humans?")
+            reply.locator("a.fb-chip").first.click()
+            tab.page.wait_for_selector(".fb-passage.fb-active")
+            tab.page.wait_for_timeout(400)  # let the smooth scroll settle
+            assert tab.page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+            tab.page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+            if width < 600:
+                tab.page.screenshot(path=str(SCREENSHOTS / "chat-mobile-evidence.png"))  # what the tap on a chip shows
+            assert tab.outside_requests() == []
+        finally:
+            tab.close()
