@@ -68,7 +68,7 @@ def main() -> int:
         "intercept": round(float(model.intercept_[0]), 5),
         "threshold": 0.5,
         "fitted_on": [Path(d).name for d in args.data],
-        "items": int(len(y)),
+        "items": len(y),
         "loo_accuracy": round(float(loo), 4),
     }
     Path(args.out).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -7,11 +7,11 @@ stale (so `make run` on a fresh clone just works), and turns a chain `State` int
 from __future__ import annotations
 
 import queue
-from pathlib import Path
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from followup_bot.chain import State, answer_text, build_chain, key_terms_known
@@ -118,7 +118,7 @@ class Components:
         notice = self.framing.text("safety/injection.md") if triage.injection else None
         evidence = state.evidence
         verified = state.verified
-        if evidence is not None and evidence.abstain or verified is None or not verified.sentences:
+        if (evidence is not None and evidence.abstain) or verified is None or not verified.sentences:
             known = key_terms_known(evidence, self.weights.known)
             reason = "not_in_sources" if known else "out_of_scope"
             text = self.framing.text("safety/abstain.md" if known else "safety/out_of_scope.md")

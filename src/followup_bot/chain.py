@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
-from followup_bot.conversation import Standalone, resolve
+from followup_bot.conversation import Standalone
 from followup_bot.evidence import Evidence
 from followup_bot.generators import Draft, GenerationRequest, GeneratorError
 from followup_bot.models import Answer, Citation, GeneratorInfo, Passage, Turn, Verification

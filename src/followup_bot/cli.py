@@ -196,7 +196,7 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
     assistant = _assistant(settings, args)
     out_path = Path(args.out) if args.out else None
     tmp = out_path.with_name(out_path.name + ".partial") if out_path else None
-    sink = open(tmp, "w", encoding="utf-8") if tmp else sys.stdout  # noqa: SIM115 - closed below
+    sink = open(tmp, "w", encoding="utf-8") if tmp else sys.stdout
     try:
         for item in items:
             try:
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("followup-bot: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+    except Exception as exc:
         from followup_bot.assistant import InputError
         from followup_bot.embeddings import EmbeddingError
         from followup_bot.generators import GeneratorError

@@ -30,7 +30,7 @@ _EMERGENCY = [
     r"\bchest (?:pain|pressure|tightness)\b",
     r"\b(?:unresponsive|unconscious|won'?t wake|can'?t wake|not waking|passed out|collapsed|blacked out|not responding)\b",
     r"\b(?:seizure|seizing|convuls\w+|fitting)\b",
-    r"\b(?:blue|purple) lips\b",
+    r"\b(?:blue|purple) lips\b|\blips (?:are |is )?(?:turning |going )?(?:blue|purple)\b|\bturning blue\b",
     r"\b(?:throat|tongue|face) (?:is )?(?:swelling|swollen|closing)\b",
     r"\banaphyla\w*\b",
     r"\b(?:blister\w*|peeling|sores? in (?:my|the|his|her) mouth)\b[^.?!]{0,60}\b(?:fever|rash|skin)\b|\b(?:rash|fever)\b[^.?!]{0,60}\b(?:blister\w*|peeling)\b",
@@ -39,21 +39,28 @@ _EMERGENCY = [
 ]
 _EMERGENCY_NO_PERSON = [r"\bcall (?:911|an ambulance)\b", r"\bnot breathing\b", r"\bstopped breathing\b", r"\bunresponsive\b"]
 _CRISIS = [
-    r"\b(?:kill|hurt|harm|cut|hang|shoot|poison)(?:ing)? (?:myself|me)\b",
+    r"\b(?:kill|hurt|harm|cut|hang|shoot|poison|drown|starve|burn)(?:ing)? (?:myself|me)\b",
     r"\b(?:kill|hurt|harm)(?:ing)? (?:himself|herself|themselves|themself)\b",
-    r"\bsuicid(?:e|al)\b[^.?!]{0,40}\b(?:i|i'm|im|me|my|feel|feeling|thinking|thoughts|plan|want)\b|\b(?:i|i'm|im|feel|feeling|thinking|thoughts|plan|want)\b[^.?!]{0,40}\bsuicid(?:e|al)\b",
-    r"\bend(?:ing)? (?:my life|it all|things)\b",
-    r"\b(?:want|wanna|going|plan|planning|ready) (?:to )?die\b",
-    r"\b(?:don'?t|do not|no longer) want to (?:live|be alive|be here|wake up|exist)\b",
-    r"\bbetter off (?:dead|without me)\b",
-    r"\bno (?:reason|point) (?:to|in) (?:live|living|going on)\b",
-    r"\bself[- ]?harm(?:ing)?\b[^.?!]{0,30}\b(?:i|i'm|me|my|again|been)\b|\b(?:i|i'm|been)\b[^.?!]{0,30}\bself[- ]?harm",
-    r"\btake all (?:of )?my (?:pills|tablets|meds|lamotrigine)\b",
-    r"\b(?:goodbye|suicide) (?:note|letter|message)\b",
+    r"\b(?:kms|unalive|unaliving|end it all|off myself)\b",
+    r"\bsuicid\w*\b[^.?!]{0,40}\b(?:i|i'm|im|me|my|feel|feeling|thinking|thoughts|plan|want|been|friend|he|she|son|daughter)\b",
+    r"\b(?:i|i'm|im|i've|ive|feel|feeling|thinking|thoughts|plan|want|been)\b[^.?!]{0,40}\bsuicid\w*",
+    r"\bend(?:ing)? (?:my|his|her|their) (?:own )?li(?:fe|ves)\b|\btake (?:my|his|her) (?:own )?life\b",
+    r"\bend(?:ing)? (?:it|it all|everything|things)\b(?:[^.?!]{0,20}\b(?:tonight|today|now|soon|for good))?(?=[^a-z]|$)",
+    r"\b(?:want|wanna|going|plan|planning|ready|wish|hope) (?:to )?die\b|\bwish (?:i|i'd|i had) (?:was|were|never)\b",
+    r"\b(?:don'?t|do not|no longer) want to (?:live|be alive|be here|wake up|exist|go on)\b",
+    r"\bbetter off (?:dead|without me)\b|\b(?:no one|nobody) would (?:miss|care)\b|\bi'?m (?:just )?a burden\b",
+    r"\b(?:no|nothing) (?:reason|point|left) (?:to|in|for) (?:live|living|going on|me)\b|\bnothing to live for\b",
+    r"\b(?:life|living) (?:is(?:n'?t| not)|isnt) worth\b|\bwhat'?s the point (?:of|in) (?:living|life|anything|going on)\b",
+    r"\bself[- ]?harm(?:ing)?\b|\bcutting myself\b",
+    r"\btake (?:all|every one) (?:of )?(?:my|the|these|those) (?:pills|tablets|meds|medication|lamotrigine)\b",
+    r"\b(?:goodbye|suicide) (?:note|letter|message)\b|\bsaying goodbye (?:to everyone|for good)\b",
     r"\b(?:overdos\w*|od|od'?ing)\b[^.?!]{0,30}\bon purpose\b|\bon purpose\b[^.?!]{0,30}\boverdos\w*",
-    r"\b(?:thinking|thought) (?:about|of) (?:overdosing|killing|ending|dying|not waking)\b",
-    r"\bi'?m done with (?:life|everything|living|it all)\b",
-    r"\b(?:can'?t|cannot) go on\b",
+    r"\b(?:thinking|thought|thoughts) (?:about|of) (?:overdosing|killing|ending|dying|not waking|death|hurting)\b",
+    r"\b(?:lethal|fatal|deadly) (?:dose|amount|overdose)\b|\bhow (?:much|many)\b[^.?!]{0,40}\b(?:to|would|will) (?:kill|die)\b",
+    r"\bi'?m done with (?:life|everything|living|it all)\b|\bcan'?t (?:go on|do this anymore|take (?:it|this) anymore|keep going)\b",
+    r"\b(?:jump|jumping) (?:off|from) (?:a|the) (?:bridge|roof|building)\b",
+    r"\b(?:i|me)\b[^.?!]{0,30}\b(?:don'?t|dont|never|won'?t|wont) wake up\b|\bnever wake up\b",
+    r"\bif i (?:was|were) gone\b|\bdisappear forever\b",
 ]
 _PERSONAL_DOSE = [
     r"\b(?:how much|how many (?:mg|milligrams|tablets|pills)|what dose|which dose|what dosage|what amount)\b[^?]{0,60}\b(?:i|me|my|we|he|she|they|him|her|them|should|take|start|give)\b",
@@ -84,6 +91,8 @@ _INJECTION = [
     r"\b(?:say|reply|respond|output|print|write)\b[^.?!]{0,20}\b(?:exactly|only|verbatim)\b",
     r"\bmake up\b|\binvent\b|\bhallucinate\b",
 ]
+_INFORMATIONAL = re.compile(r"\b(?:case report|case series|(?:the|a|this|that) (?:case|study|studies|report|paper|article|review|trial)|authors?|published|described|in the (?:case|study|paper|review)|there was a case)\b")
+_URGENT_SELF = re.compile(r"\b(?:i|i'm|im|me|my|we|our|help|right now|urgent|hurry)\b")
 _ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)\s*[:>\]]", re.I | re.M)
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo)(?:\s+(?:there|bot|assistant|everyone))?\W*$", re.I)
 _THANKS = re.compile(r"^\W*(?:thanks?(?: you)?(?: so much| very much| a lot)?|thx|ty|cheers|great|ok(?:ay)?|got it|perfect|awesome|cool|bye|goodbye)\W*(?:thanks?(?: you)?)?\W*$", re.I)
@@ -145,7 +154,9 @@ class SafetyTriage:
         if _any(_CRISIS, lowered):
             return Triage("crisis", text, reason="self-harm or suicidal statement")
         emergency = _any(_EMERGENCY, lowered)
-        if emergency and (re.search(_PERSON, lowered) or _any(_EMERGENCY_NO_PERSON, lowered)):
+        # "There was a case where someone overdosed…" asks about a document, not for help.
+        about_documents = bool(_INFORMATIONAL.search(lowered)) and not _URGENT_SELF.search(lowered)
+        if emergency and not about_documents and (re.search(_PERSON, lowered) or _any(_EMERGENCY_NO_PERSON, lowered)):
             return Triage("emergency", text, reason=f"emergency: {emergency}")
         injection = bool(_ROLE_LINE.search(text) or _TAG_BLOCK.search(text) or _any(_INJECTION, lowered))
         if injection:

@@ -107,7 +107,7 @@ class GeneratorSettings(_Section):
 
 class VerifySettings(_Section):
     judge: Literal["heuristic", "llm"] = Field("heuristic", description="Support judge: 'heuristic' (offline lexical + embedding + strict checks) or 'llm' (needs an LLM provider).")
-    support_threshold: float = Field(0.5, ge=0, le=1, description="Heuristic judge: combined score needed to call a sentence supported (calibrated on eval/judge_calibration.jsonl).")
+    support_threshold: float = Field(0.46, ge=0, le=1, description="Heuristic judge: combined score needed to call a sentence supported (calibrated on eval/judge_calibration.jsonl).")
 
 
 class PromptSettings(_Section):

@@ -116,7 +116,16 @@ ABBREVIATIONS = {
 
 
 def expand_abbreviations(text: str) -> str:
-    return re.sub(r"\b([A-Za-z]{2,5})\b", lambda m: ABBREVIATIONS.get(m.group(1).lower(), m.group(1)) if m.group(1).isupper() or m.group(1).lower().endswith("s") and m.group(1)[:-1].isupper() else m.group(1), text)
+    """Spell out known abbreviations; two-letter ones only when written in capitals."""
+
+    def repl(match: re.Match[str]) -> str:
+        word = match.group(1)
+        full = ABBREVIATIONS.get(word.lower())
+        if full is None or (len(word) < 3 and not word.isupper()):
+            return word
+        return full
+
+    return re.sub(r"\b([A-Za-z]{2,5})\b", repl, text)
 
 
 @lru_cache(maxsize=65536)
