@@ -40,6 +40,8 @@ def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
             if triage.kind != "ok" or not triage.message:
                 continue  # safety triage decides these, not the model
             state = assistant.chain.invoke(State(message=item["question"], history=parse_history(item.get("history")), audience="clinician"))
+            if state.evidence.abstain:
+                continue  # the hard rare-word rule decided this one before the model is asked
             X.append([state.evidence.features[name] for name in FEATURES])
             y.append(int(item["expect_refusal"]))
             ids.append(item["id"])

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from followup_bot.models import Chunk, DocumentRecord, Passage
+from followup_bot.retrieval import BIBLIOGRAPHIC as _BIBLIOGRAPHIC
 from followup_bot.settings import GeneratorSettings
 from followup_bot.text import content_terms, english_frequency, expand_abbreviations, key_words, stem, words
 
@@ -51,15 +52,12 @@ class Evidence:
     p_unanswerable: float | None = None
 
 
-# A question about the publication itself ("which journal", "who wrote it") may use the
-# bibliographic-record passage; any other question should be answered from the content.
-_BIBLIOGRAPHIC = re.compile(
-    r"\b(journal|publish\w*|publication|author\w*|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
-    r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
-    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link)\b",
-    re.I,
-)
 RECORD_PENALTY = 0.2
+# International nonproprietary name stems: a word shaped like a drug name that no document uses
+# means the question is about a drug the sources do not discuss.
+_DRUG_LIKE = re.compile(r"(?:ine|one|pam|lam|zole|pril|sartan|olol|mab|tide|vir|azine|idone|apine|oxetine|aline|amine|pramine|trexone|xone|barbital|cillin|mycin|statin|profen|dronate|caine)s?$")
+# "in the Adnan review": sentences from the publication the reader names come first.
+NAMED_SOURCE_PENALTY = 0.1
 
 _CAVEAT = ("however", "limited", "remain", "unknown", "not yet", "uncertain", "caution", "but ", "although", "only", "weak")
 
@@ -191,6 +189,11 @@ class SentenceRanker:
                     terms[t] = self.weights.idf(t) * scale
         return terms
 
+    def named_sources(self, question: str) -> set[str]:
+        from followup_bot.retrieval import named_sources
+
+        return named_sources(question, self.records)
+
     def _context_terms(self, chunk: Chunk) -> set[str]:
         record = self.records.get(chunk.source_id)
         extra = " ".join(chunk.heading_path)
@@ -201,6 +204,7 @@ class SentenceRanker:
     def rank(self, passages: list[Passage], query_vector: np.ndarray, key_terms: dict[str, float], question: str = "") -> list[ScoredSentence]:
         total = sum(key_terms.values()) or 1.0
         bibliographic = bool(_BIBLIOGRAPHIC.search(question))
+        named = self.named_sources(question)
         out: list[ScoredSentence] = []
         for passage in passages:
             chunk = self.chunks.get(passage.chunk_id)
@@ -221,6 +225,8 @@ class SentenceRanker:
                 score = 0.45 * dense + 0.25 * passage_dense + 0.3 * lexical - 0.005 * (passage.rank - 1)
                 if chunk.kind == "record" and not bibliographic:
                     score -= RECORD_PENALTY
+                if named and chunk.source_id not in named:
+                    score -= NAMED_SOURCE_PENALTY
                 lowered = sentence.text.lower()
                 out.append(
                     ScoredSentence(
@@ -304,7 +310,8 @@ class SentenceRanker:
         rarity = [english_frequency(surface.get(t, t)) for t in missing_unseen]
         synonyms = [self.word_vectors.best_in_vocabulary(surface.get(t, t)) if self.word_vectors else 0.0 for t in missing_unseen]
         critical = [t for t, z, b in zip(missing_unseen, rarity, synonyms, strict=True)
-                    if z < self.settings.rare_word_zipf and b < 0.6]
+                    if b < 0.6 and (z < self.settings.rare_word_zipf or (z < 4.0 and _DRUG_LIKE.search(surface.get(t, t))))]
+        self._critical = critical
         return {
             "best": ranked[0].score if ranked else -1.0,
             "dense": top.dense if top else 0.0,
@@ -330,6 +337,10 @@ class SentenceRanker:
         abstain, reason, probability = False, "", None
         if not ranked:
             abstain, reason = True, "no passages"
+        elif not lenient and features["crit"] > 0:
+            # A rare word (a drug, a condition) that no document uses: the question is about
+            # something the sources do not discuss, however close the nearest sentence looks.
+            abstain, reason = True, "the documents never mention: " + ", ".join(surface.get(t, t) for t in self._critical)
         elif self.abstention is not None:
             probability = self.abstention.probability(features)
             if probability >= self.abstention.threshold:
@@ -337,8 +348,6 @@ class SentenceRanker:
                 abstain, reason = True, f"P(unanswerable) {probability:.2f} (coverage {cov:.2f}, best {best:.2f}, missing: {missing_words})"
         elif best < self.settings.relevance_floor:
             abstain, reason = True, f"best sentence {best:.2f} < relevance floor {self.settings.relevance_floor}"
-        elif not lenient and features["crit"] > 0:
-            abstain, reason = True, "the documents never mention a rare word of the question"
         elif cov < (self.settings.coverage_floor / 2 if lenient else self.settings.coverage_floor):
             abstain, reason = True, f"key-term coverage {cov:.2f} < {self.settings.coverage_floor}"
         return Evidence(ranked, chosen, key, cov, best, abstain, reason, missing, features, probability)

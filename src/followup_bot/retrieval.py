@@ -8,6 +8,7 @@ and the source card saying the same thing from crowding out everything else.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from rank_bm25 import BM25Okapi
 
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.settings import RetrievalSettings
-from followup_bot.text import content_terms
+from followup_bot.text import content_terms, words
 
 
 @dataclass
@@ -61,6 +62,27 @@ class BM25Retriever(BaseRetriever):
             for i in order
             if scores[i] > 0
         ]
+
+
+# A question about the publication itself ("which journal", "who wrote it") may use the
+# bibliographic-record passage; any other question should be answered from the content.
+BIBLIOGRAPHIC = re.compile(
+    r"\b(journal|publish\w*|publication|author\w*|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
+    r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
+    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link)\b",
+    re.I,
+)
+
+def named_sources(question: str, records: dict[str, DocumentRecord]) -> set[str]:
+    """Documents a question names by their first author's surname ("the Adnan review")."""
+    tokens = set(words(question))
+    named = set()
+    for record in records.values():
+        if record.kind != "article" and record.authors:
+            surname = record.authors[0].split()[-1].strip(".,").lower()
+            if len(surname) > 2 and surname in tokens:
+                named.add(record.id)
+    return named
 
 
 class HybridRetriever:
@@ -120,12 +142,23 @@ class HybridRetriever:
             cid = self.chunks[i].chunk_id
             bm25_by_id[cid] = float(bm25_scores[i])
             fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
+        # A publication named in the question gets its passages a third vote in the fusion.
+        named = named_sources(query.text, self.records)
+        if named:
+            own = [i for i in np.argsort(-bm25_scores) if self.chunks[i].source_id in named][: s.bm25_k]
+            for rank, i in enumerate(own):
+                cid = self.chunks[int(i)].chunk_id
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+        if not BIBLIOGRAPHIC.search(query.text):
+            # Bibliographic records answer "which journal?", not questions about findings.
+            fused = {cid: v for cid, v in fused.items() if self.by_id[cid].kind != "record"}
         ranked = sorted(fused, key=lambda c: -fused[c])
         chosen: list[str] = []
         per_source: dict[str, int] = {}
         for cid in ranked:
             chunk = self.by_id[cid]
-            if per_source.get(chunk.source_id, 0) >= s.max_per_source:
+            cap = s.max_per_source * (2 if chunk.source_id in named else 1)
+            if per_source.get(chunk.source_id, 0) >= cap:
                 continue
             vec = self.vectors.get(cid)
             if vec is not None and any(

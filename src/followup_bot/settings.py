@@ -39,7 +39,7 @@ class CorpusSettings(_Section):
 class ChunkingSettings(_Section):
     max_chars: int = Field(700, ge=80, le=8000, description="Size budget of one chunk; longer blocks are split at sentence boundaries.")
     min_chars: int = Field(20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise.")
-    strategy_version: str = Field("v2", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
+    strategy_version: str = Field("v3", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
 
 
 class EmbeddingSettings(_Section):
@@ -84,8 +84,8 @@ class GeneratorSettings(_Section):
     model: str = Field("", description="Model for LLM providers: a GGUF path (llamacpp) or a served model name (openai).")
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
     min_sentences: int = Field(1, ge=1, le=10, description="Fewest sentences in a non-abstaining answer.")
-    sentence_floor: float = Field(0.34, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used.")
-    score_window: float = Field(0.12, ge=0, le=1, description="Extractive: sentences within this distance of the best one may join the answer.")
+    sentence_floor: float = Field(0.15, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used.")
+    score_window: float = Field(0.2, ge=0, le=1, description="Extractive: sentences within this distance of the best one may join the answer.")
     abstention_model: str = Field(
         "builtin",
         description="Answer/abstain decision: 'builtin' (the logistic model fitted on eval/dev*.jsonl and shipped in the package), a path to such a JSON file, or 'rule' for the plain floors below.",
@@ -93,7 +93,7 @@ class GeneratorSettings(_Section):
     relevance_floor: float = Field(0.20, ge=-1, le=1, description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).")
     coverage_floor: float = Field(0.32, ge=0, le=1, description="Abstain when less than this share of the question's key terms appears in the chosen evidence.")
     synonym_floor: float = Field(0.58, ge=0, le=1, description="Coverage: a question word counts as found when a word of the evidence is this similar (word-embedding cosine).")
-    rare_word_zipf: float = Field(4.0, ge=0, le=8, description="Abstain when a question word that the corpus never uses is this rare in general English (Zipf scale), e.g. a drug the documents never discuss.")
+    rare_word_zipf: float = Field(3.0, ge=0, le=8, description="Abstain when a question word that the corpus never uses is this rare in general English (Zipf scale), e.g. a drug the documents never discuss.")
     redundancy_threshold: float = Field(0.8, ge=0, le=1, description="Extractive: skip a sentence this similar to one already chosen.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
     api_key_env: str = Field("OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider).")
@@ -229,13 +229,15 @@ def _flatten(data: dict[str, Any], prefix: tuple) -> list[tuple]:
 
 
 def _origin_of(loc: tuple, provenance: dict[tuple, str]) -> str:
+    # The environment wins over files, so a bad value there is the one that failed.
+    for n in range(len(loc), 0, -1):
+        env_name = ENV_PREFIX + "__".join(str(p).upper() for p in loc[:n])
+        if env_name in os.environ:
+            return f"environment variable {env_name}"
     for n in range(len(loc), 0, -1):
         if loc[:n] in provenance:
             return provenance[loc[:n]]
-    env_name = ENV_PREFIX + "__".join(str(p).upper() for p in loc)
-    if env_name in os.environ:
-        return f"environment variable {env_name}"
-    return "the environment or the defaults"
+    return "the defaults"
 
 
 def load_settings(config: str | Path | None = None, preset: str | None = None, root: Path | None = None) -> Settings:

@@ -135,7 +135,7 @@ def _chunk_from_record(text: str, meta: dict[str, Any]) -> Chunk:
 
 def embedding_text(chunk: Chunk, record: DocumentRecord | None) -> str:
     """Title and headings give a bare bullet the context that retrieval needs."""
-    title = record.title if record and record.kind != "article" else ""
+    title = f"{record.short_name()}: {record.title}" if record and record.kind != "article" else ""
     parts = [p for p in (title, " > ".join(chunk.heading_path)) if p]
     return "\n".join([*parts, chunk.text])
 
