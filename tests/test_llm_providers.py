@@ -93,6 +93,13 @@ def test_an_answer_that_also_abstains_keeps_its_cited_sentences() -> None:
     assert not abstained and [s.markers for s in sentences] == [["[1]"]]
 
 
+def test_citing_words_before_a_marker_are_dropped_with_it() -> None:
+    labels = {"[2]": "c-2"}
+    assert [s.text for s in parse_answer("The case report in [2] describes less craving.", labels, ABSTAIN)[0]] == [
+        "The case report describes less craving."]
+    assert [s.text for s in parse_answer("According to [2], craving fell.", labels, ABSTAIN)[0]] == ["Craving fell."]
+
+
 def test_split_answer_does_not_split_decimals_or_et_al() -> None:
     assert split_answer("Rats got 0.5 mg/kg per infusion [1]. Lee et al. 2019 is a rat study [1].") == [
         "Rats got 0.5 mg/kg per infusion [1].",
@@ -158,7 +165,7 @@ def test_answer_prompt_labels_passages_like_the_reader_sees_them() -> None:
     prompt = build_answer_prompt(_request(), PromptLibrary(REPO / "prompts"), n_ctx=2048, max_tokens=96)
     assert prompt.labels == {"[A1]": "a1", "[1]": "r1", "[1b]": "r1b"}
     user = prompt.messages[1]["content"]
-    assert "[1] (Lee et al. 2019, preclinical animal study (rats)): Lamotrigine lowered the breakpoint for ketamine [1]." in user
+    assert "[1] (Lee et al., preclinical animal study (rats)): Lamotrigine lowered the breakpoint for ketamine [1]." in user
     assert "for ketamine use disorder [A1]." in user and "[2]" not in user  # the article's own reference numbers are not shown
     assert prompt.abstention == ABSTAIN and ABSTAIN in prompt.messages[0]["content"]
     assert "Question: What dose?" in user
@@ -485,7 +492,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("llama_server") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(SMOL_PATH), "--host", "127.0.0.1", "--port", str(port),
-           "--n_ctx", "2048", "--n_threads", "2", "--n_threads_batch", "2"]
+           "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1"]
     with open(log, "wb") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base_url = f"http://127.0.0.1:{port}/v1"

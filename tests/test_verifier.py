@@ -54,6 +54,9 @@ TITRATION = "starting at 25 mg daily"
 INCLUDED = "Twenty-four studies were included."
 METHODS = "intravenous ketamine (0.5 mg/kg per infusion)"
 LITHIUM = "Lithium: no significant interactions with ketamine were reported."
+MATHEW = "Patients took lamotrigine 300 mg or placebo"
+# The invention MODELS.md reports, with the number borrowed from a real passage about a trial.
+REROLED_DOSE = "The maximum daily dose of lamotrigine for ketamine use disorder is 300 mg."
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +69,7 @@ def labels(parts: dict[str, Any]) -> dict[str, str]:
         "[4b]": chunk_with(chunks, INCLUDED, "ref4"),
         "[4c]": chunk_with(chunks, LITHIUM, "ref4"),
         "[A1]": chunk_with(chunks, TITRATION, "article"),
+        "[5]": chunk_with(chunks, MATHEW, "ref5"),
     }
 
 
@@ -167,3 +171,37 @@ def test_llm_judge_falls_back_to_the_heuristic_on_errors(parts: dict[str, Any], 
     result = run(parts, [GOOD[0], ("Lamotrigine changed the breakpoint for food.", ["[1]"])], labels, judge)
     assert [s.text for s in result.sentences] == [GOOD[0][0]]
     assert judge.errors > 0
+
+
+def test_llm_judge_vetoes_a_dose_given_a_role_the_passage_does_not_give_it(parts: dict[str, Any], labels: dict[str, str]) -> None:
+    """300 mg is in the passage (a single pre-infusion dose in a trial); "maximum daily dose" is not."""
+    judge = LLMJudge(_AlwaysYes(), fallback=parts["judge"])
+    result = run(parts, [(REROLED_DOSE, ["[5]"]), ("Patients took lamotrigine 300 mg before the ketamine infusion.", ["[5]"])], labels, judge)
+    assert [s.text for s in result.sentences] == ["Patients took lamotrigine 300 mg before the ketamine infusion."]
+    assert "dose stated as maximum" in result.record.details[0]["removed"]
+
+
+@pytest.mark.xfail(strict=False, reason="HeuristicJudge accepts a study dose restated as a maximum daily dose (number present, role not); "
+                                        "followup_bot.generators.llm_judge.dose_role_mismatch is the proposed extra strict check")
+def test_heuristic_judge_rejects_a_dose_given_a_new_role(parts: dict[str, Any], labels: dict[str, str]) -> None:
+    result = run(parts, [(REROLED_DOSE, ["[5]"])], labels)
+    assert result.sentences == []
+
+
+class _AlwaysNo:
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def judge_support(self, claim: str, passage: str) -> bool:
+        self.asked += 1
+        return False
+
+
+def test_llm_judge_confirms_paraphrases_but_never_second_guesses_a_quote(parts: dict[str, Any], labels: dict[str, str]) -> None:
+    llm = _AlwaysNo()
+    judge = LLMJudge(llm, fallback=parts["judge"])
+    paraphrase = run(parts, [GOOD[1]], labels, judge)
+    assert paraphrase.sentences == [] and llm.asked > 0, "in confirm mode the LLM can remove what the heuristic accepted"
+    asked = llm.asked
+    quote = run(parts, [(LITHIUM, ["[4c]"])], labels, judge)
+    assert len(quote.sentences) == 1 and llm.asked == asked, "a verbatim sentence of the passage is not re-judged"

@@ -3,9 +3,12 @@
 A small model reads paraphrase better than word overlap does, but it is also the thing we are
 guarding against: it can call an invented dose "SUPPORTED". So the heuristic judge always runs
 first, and its strict checks (a number, a negation, a drug name or a population that the passage
-does not have) veto the claim whatever the LLM says. The LLM is only asked about pairs that pass
-those checks and overlap the passage at all, which also keeps the number of calls (1–4 s each on
-a CPU) small. Any LLM failure falls back to the heuristic verdict for that pair.
+does not have) veto the claim whatever the LLM says. By default ("confirm") the LLM only re-checks
+what the heuristic accepts, so it can remove an invention that looks similar to its passage but
+never add one, and the calls (1–4 s each on a CPU) stay few. Verbatim sentences are not asked
+about. Any LLM failure falls back to the heuristic verdict for that pair. One more strict
+check lives here: a dose whose role the passage does not state ("the maximum daily dose is
+300 mg" against "patients took 300 mg before the infusion"), the invention MODELS.md reports.
 """
 
 from __future__ import annotations
@@ -13,13 +16,37 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from followup_bot.text import numbers
+from followup_bot.text import numbers, words
 from followup_bot.verify import Judgement, SupportJudge
 
 # Heuristic reasons that only say "not similar enough"; the LLM may overrule these. Every other
 # reason (numbers, negation, drug, names, population, "stronger than the passage", and any
 # check added later) is a strict fact mismatch and vetoes the claim: unknown means strict.
 _SOFT = re.compile(r"^(?:score\b|part not supported|too little overlap)", re.I)
+
+
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|milligrams?|mcg|micrograms?|µg|g|grams?|ml|units?)\b", re.I)
+# What a dose is *for*. "Patients took 300 mg before the infusion" does not support "the maximum
+# daily dose is 300 mg": the number is in the passage, its role is not. Each group is one role.
+_DOSE_ROLES = {
+    "maximum": {"maximum", "max", "maximal", "highest", "ceiling", "up"},
+    "minimum": {"minimum", "min", "lowest", "least"},
+    "daily": {"daily", "day", "days", "d"},
+    "recommended": {"recommended", "recommend", "recommends", "recommendation", "advised", "guideline", "guidelines"},
+    "starting": {"starting", "start", "starts", "started", "initial", "initially", "begin", "beginning"},
+    "usual": {"usual", "usually", "standard", "typical", "typically", "normal", "common"},
+    "effective": {"effective", "efficacious", "therapeutic"},
+    "safe": {"safe", "safely", "safest", "tolerated"},
+}
+
+
+def dose_role_mismatch(claim: str, passage: str) -> list[str]:
+    """A dose whose role (maximum, daily, recommended, starting…) the passage does not give it."""
+    if not _DOSE.search(claim):
+        return []
+    claim_words, passage_words = set(words(claim)), set(words(passage))
+    missing = [role for role, forms in _DOSE_ROLES.items() if claim_words & forms and not passage_words & forms]
+    return [f"dose stated as {', '.join(missing)}, which the passage does not say"] if missing else []
 
 
 class SupportsJudging(Protocol):
@@ -29,9 +56,18 @@ class SupportsJudging(Protocol):
 class LLMJudge:
     name = "llm"
 
-    def __init__(self, generator: SupportsJudging, fallback: SupportJudge, *, min_score: float = 0.2, cache_size: int = 2048) -> None:
+    def __init__(self, generator: SupportsJudging, fallback: SupportJudge, *, mode: str = "confirm", min_score: float = 0.2,
+                 cache_size: int = 2048) -> None:
+        """`mode="confirm"`: the LLM re-checks what the heuristic accepts, and can only remove.
+        `mode="decide"`: the LLM also decides pairs the heuristic found too dissimilar (it can
+        accept paraphrases), at many more calls: the verifier judges every sentence of a cited
+        passage, so on a CPU "confirm" is the default.
+        """
+        if mode not in ("confirm", "decide"):
+            raise ValueError(f"LLMJudge mode must be 'confirm' or 'decide', not {mode!r}")
         self.generator = generator
         self.fallback = fallback
+        self.mode = mode
         self.min_score = min_score
         self.cache_size = cache_size
         self._cache: dict[tuple[str, str], bool] = {}
@@ -45,6 +81,7 @@ class LLMJudge:
         missing = numbers(claim) - numbers(passage)
         if missing and not any("number" in r for r in reasons):
             reasons.append(f"numbers not in passage: {sorted(missing)}")
+        reasons += dose_role_mismatch(claim, passage)
         return reasons
 
     def _ask(self, claim: str, passage: str) -> bool:
@@ -63,8 +100,8 @@ class LLMJudge:
         veto = self.strict_veto(claim, passage, heuristic)
         if veto:
             return Judgement(False, heuristic.score, veto)
-        if heuristic.score < self.min_score:
-            return Judgement(False, heuristic.score, [f"too little overlap to ask the LLM (score {heuristic.score:.2f})"])
+        if not heuristic.supported and (self.mode == "confirm" or heuristic.score < self.min_score):
+            return heuristic
         try:
             supported = self._ask(claim, passage)
         except Exception as exc:  # noqa: BLE001 - a judge failure must not fail the answer; the heuristic decides

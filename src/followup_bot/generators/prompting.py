@@ -21,7 +21,7 @@ from followup_bot.generators.base import Draft, DraftSentence, GenerationRequest
 from followup_bot.text import content_terms
 
 if TYPE_CHECKING:
-    from followup_bot.models import Chunk, Turn
+    from followup_bot.models import Chunk, DocumentRecord, Turn
     from followup_bot.prompts import PromptLibrary
     from followup_bot.settings import Settings
 
@@ -121,6 +121,13 @@ def _marked_text(chunk: Chunk, marker: str, is_article: bool) -> str:
     return " ".join(out)
 
 
+def _short_name(record: DocumentRecord) -> str:
+    if not record.authors:
+        return record.title or record.id
+    surname = record.authors[0].split()[-1].strip(".,")
+    return surname if len(record.authors) == 1 else f"{surname} et al."
+
+
 def _order(request: GenerationRequest) -> list[str]:
     """Chunks holding the evidence ranker's chosen sentences first, then retrieval order."""
     seen: dict[str, None] = {}
@@ -144,7 +151,9 @@ def label_passages(request: GenerationRequest, budget_tokens: int, count: TokenC
         record = request.records.get(chunk.source_id)
         label = record.marker_label() if record is not None else chunk.source_id
         is_article = record is not None and record.kind == "article"
-        origin = "the article" if is_article else (record.short_name() if record is not None else chunk.source_id)
+        # No year in the label: a model that repeats "Lee et al. (2019)" states a number the
+        # passage text does not contain, and the strict number check rightly removes it.
+        origin = "the article" if is_article else (_short_name(record) if record is not None else chunk.source_id)
         if record is not None and not is_article and record.study_type:
             origin += f", {record.study_type}"
         n = per_label.get(label, 0) + 1
@@ -209,8 +218,11 @@ _MARKER_WORDS = re.compile(r"^(?:sources?|passages?|refs?\.?|references?|citatio
 # "The article: …" / "Source [1]: …": small models copy the passage header in front of a sentence.
 _LEAD_LABEL = re.compile(
     r"^(?:(?:according to|from|in)\s+)?(?:the\s+)?(?:article|sources?|passages?|study|studies|case report|review|references?|"
-    r"answer|response)(?:\s*\[[^\]]{1,12}\])?\s*[:,-]\s*(?=\S)",
+    r"answer|response)(?:\s+is)?(?:\s*\[[^\]]{1,12}\])?\s*[:,-]\s*(?=\S)",
     re.I,
+)
+_CITING_WORDS = re.compile(
+    r"(?:,\s*)?\b(?:as\s+(?:reported|described|shown|stated)\s+in|according\s+to|in|from|by|see|per)\s+(?=\[[^\[\]\n]{1,40}\])", re.I
 )
 # "(Lee et al. 2019, preclinical animal study (rats)): …": a copied passage header.
 _LEAD_HEADER = re.compile(r"^\((?:[^()]|\([^()]*\))*\)\s*:\s*")
@@ -272,10 +284,14 @@ def parse_sentence(raw: str, labels: dict[str, str]) -> DraftSentence | None:
     markers: list[str] = []
     for m in _BRACKET.finditer(raw):
         markers.extend(normalize_markers(m.group(1), labels))
-    body = _BRACKET.sub(" ", raw)
+    body = _CITING_WORDS.sub(" ", raw)  # "the case report in [2] describes" → "the case report describes"
+    body = _BRACKET.sub(" ", body)
     body = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", body)).strip()
     body = _LEAD_HEADER.sub("", body).strip()
     body = _LEAD_LABEL.sub("", body).strip()
+    body = body.lstrip(",;: ").strip()
+    if body[:1].islower() and not re.match(r"[a-z]+[A-Z0-9]", body):  # "lamotrigine reduced…", not "mRNA"
+        body = body[0].upper() + body[1:]
     body = re.sub(r"\(\s*\)", "", body).strip()
     body = re.sub(r"[,;:]\s*$", "", body).strip()
     if not re.search(r"[A-Za-z0-9]", re.sub(r"\([^)]*\)", "", body)):

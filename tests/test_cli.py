@@ -1,0 +1,95 @@
+"""The `followup-bot` commands as a user runs them: real processes, a temporary store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[1]
+BOT = str(Path(sys.executable).with_name("followup-bot"))
+
+
+def run(args: list[str], store: Path, **kw: object) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FOLLOWUP_BOT_STORE__PATH": str(store)}
+    return subprocess.run([BOT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "chroma"
+
+
+def test_ingest_twice_reports_nothing_new_the_second_time(store: Path) -> None:
+    first = run(["ingest", "--json"], store)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert data["added"] == data["chunks"] > 50 and data["collection"].startswith("followup-")
+    second = json.loads(run(["ingest", "--json"], store).stdout)
+    assert (second["added"], second["updated"], second["removed"]) == (0, 0, 0)
+    assert second["unchanged"] == data["chunks"]
+
+
+def test_chunks_lists_every_document_and_no_site_chrome(store: Path) -> None:
+    result = run(["chunks", "--json"], store)
+    chunks = json.loads(result.stdout)
+    assert {c["source_id"] for c in chunks} == {"article", "ref1", "ref2", "ref3", "ref4", "ref5"}
+    for key in ("chunk_id", "source_id", "text", "section", "start", "end", "cites"):
+        assert key in chunks[0]
+    blob = " ".join(c["text"] for c in chunks)
+    assert "Personalize" not in blob and "Have a follow-up question" not in blob
+
+
+def test_retrieve_and_batch_ask_work_in_one_process_each(store: Path, tmp_path: Path) -> None:
+    result = run(["retrieve", "What did the Veraart review find about lithium?", "--k", "3", "--json"], store)
+    passages = json.loads(result.stdout)
+    assert len(passages) == 3 and passages[0]["source_id"] == "ref4"
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("\n".join(json.dumps(x) for x in [
+        {"id": "a", "question": "Was lamotrigine tested in rats?", "category": "ignored"},
+        {"id": "b", "question": "Which journal?", "history": [{"role": "user", "content": "Tell me about the rat study"},
+                                                                {"role": "assistant", "content": "Lamotrigine lowered the breakpoint [1]."}]},
+        {"id": "c", "question": "", "audience": "patient"},
+    ]) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = run(["ask", "--batch", str(batch), "--out", str(out)], store)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [a["id"] for a in answers] == ["a", "b", "c"]
+    assert answers[0]["citations"] and not answers[0]["refused"]
+    assert answers[2]["refusal_reason"] == "invalid_input"
+    assert all(a["disclaimer"] for a in answers)
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["ask", "--batch", "does-not-exist.jsonl"], "not found"),
+    (["ask", "q", "--history", "does-not-exist.json"], "not found"),
+    (["eval"], "--dataset"),
+    (["ingest", "--preset", "nope"], "unknown preset"),
+])
+def test_user_errors_exit_2_with_one_line_and_no_traceback(store: Path, args: list[str], needle: str) -> None:
+    result = run(args, store)
+    assert result.returncode == 2
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_malformed_batch_line_names_the_line(store: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "question": "ok"}\n{not json\n')
+    result = run(["ask", "--batch", str(bad)], store)
+    assert result.returncode == 2 and "bad.jsonl:2" in result.stderr
+
+
+def test_a_corrupt_store_is_an_error_message_not_a_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "chroma.sqlite3").write_bytes(b"garbage" * 1000)
+    result = run(["chunks"], broken)
+    assert result.returncode == 1 and "unreadable" in result.stderr and "Traceback" not in result.stderr
