@@ -97,7 +97,7 @@ def test_a_model_that_cannot_be_loaded_fails_fast_naming_the_config_key(tmp_sett
     for spec in ("sentence-transformers/not-a-cached-model", "package:not_a_real_package", "./no/such/folder"):
         tmp_settings.embeddings.model = spec
         t0 = time.perf_counter()
-        with pytest.raises(EmbeddingError, match="embeddings.model"):
+        with pytest.raises(EmbeddingError, match=r"embeddings\.model"):
             SentenceTransformerEmbeddings(tmp_settings.embeddings).embed_query("x")
         assert time.perf_counter() - t0 < 10
 
