@@ -77,7 +77,9 @@ _INJECTION = [
     r"\bignore (?:all |any |the |your |my )?(?:previous|prior|above|earlier|preceding|system|safety)?\s*(?:instructions?|rules|prompts?|guidelines|messages?)\b",
     r"\bdisregard\b[^.?!]{0,40}\b(?:instructions?|rules|guidelines|above|previous|disclaimer)\b",
     r"\bforget\b[^.?!]{0,30}\b(?:instructions?|rules|guidelines|everything)\b",
-    r"\byou are (?:now|no longer)\b",
+    r"\byou are (?:now|no longer)\b|\byou are \w+ now\b|\bas dan\b|\b(?:has|have|with) no (?:rules|restrictions|limits|filters)\b",
+    r"\b(?:unrestricted|unfiltered|uncensored)\b",
+    r"\b(?:disclaimers?|citations?|safety|filters?|rules|guardrails|restrictions) (?:are|is) (?:now )?(?:off|disabled|removed|gone|lifted)\b",
     r"\b(?:act|behave|respond) as (?:if|an?|the)\b",
     r"\bpretend (?:to be|you)\b",
     r"\b(?:developer|dev|god|jailbreak|unrestricted|dan) mode\b",
@@ -123,15 +125,31 @@ def clean_message(message: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-_TAG_BLOCK = re.compile(r"<\s*(system|assistant|developer|instructions?|admin|sys)\s*>.*?(?:<\s*/\s*\1\s*>|$)|\[/?(?:INST|SYS)\]|<<\s*/?SYS\s*>>", re.I | re.S)
+_TAG_BLOCK = re.compile(r"<\s*(system|assistant|developer|instructions?|admin|sys)\s*>.*?(?:<\s*/\s*\1\s*>|$)|\[/?(?:INST|SYS)\]|<<.*?>>", re.I | re.S)
+_ROLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)\s*[:>\]]\s*", re.I)
+_LABEL = re.compile(r"^\s*(?:(?:actual|real|my|the)\s+)?(?:question|q|now|query|ok(?:ay)?|so)\s*[:,-]\s*", re.I)
 
 
 def strip_injection(text: str) -> str:
-    """Drop the lines and sentences that address the assistant rather than ask about the documents."""
+    """Drop what addresses the assistant; keep the question about the documents.
+
+    Role tags and blocks go first, then every sentence or colon-separated clause that carries an
+    instruction ("ignore…", "you are now…", "without citations"), then labels like "Question:".
+    """
     text = _TAG_BLOCK.sub("\n", text)
-    kept_lines = [line for line in text.splitlines() if not _ROLE_LINE.match(line)]
-    pieces = re.split(r"(?<=[.!?])\s+|\n+", "\n".join(kept_lines))
-    kept = [p for p in pieces if p.strip() and not _any(_INJECTION, p)]
+    kept: list[str] = []
+    for line in text.splitlines():
+        # A line posing as the system keeps only the questions in it.
+        role_line = bool(_ROLE_PREFIX.match(line))
+        line = _ROLE_PREFIX.sub("", line)
+        for sentence in re.split(r"(?<=[.!?;])\s+", line):
+            clauses = re.split(r"(?<=:)\s+", sentence)
+            for clause in clauses:
+                if not clause.strip() or _any(_INJECTION, clause.lower()) or (role_line and "?" not in clause):
+                    continue
+                clause = _LABEL.sub("", clause).strip()
+                if clause and not re.fullmatch(r"[\W_]*\w*:?", clause):
+                    kept.append(clause)
     return " ".join(kept).strip()
 
 
