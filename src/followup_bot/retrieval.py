@@ -73,15 +73,28 @@ BIBLIOGRAPHIC = re.compile(
     re.I,
 )
 
-def named_sources(question: str, records: dict[str, DocumentRecord]) -> set[str]:
-    """Documents a question names by their first author's surname ("the Adnan review")."""
+def named_sources(question: str, records: dict[str, DocumentRecord], by_type: bool = False) -> set[str]:
+    """Documents a question names: by first author's surname ("the Adnan review") or, with
+    `by_type`, by a word of its study type that no other document shares ("the case report",
+    "the rat study"). Both come from the manifest, so this works for any corpus."""
     tokens = set(words(question))
+    stems = set(content_terms(question))
     named = set()
+    type_owner: dict[str, set[str]] = {}
     for record in records.values():
-        if record.kind != "article" and record.authors:
+        if record.kind == "article":
+            continue
+        if record.authors:
             surname = record.authors[0].split()[-1].strip(".,").lower()
             if len(surname) > 2 and surname in tokens:
                 named.add(record.id)
+        for term in set(content_terms(record.study_type)):
+            type_owner.setdefault(term, set()).add(record.id)
+    if by_type and not named:
+        for term in stems:
+            owners = type_owner.get(term, set())
+            if len(owners) == 1 and term not in {"studi", "paper", "review", "report", "trial"}:
+                named |= owners
     return named
 
 
@@ -143,7 +156,9 @@ class HybridRetriever:
             bm25_by_id[cid] = float(bm25_scores[i])
             fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
         # A publication named in the question gets its passages a third vote in the fusion.
-        named = named_sources(query.text, self.records)
+        named = named_sources(query.text, self.records, by_type=True) or (
+            named_sources(query.history_text, self.records, by_type=True) if query.history_text else set()
+        )
         if named:
             own = [i for i in np.argsort(-bm25_scores) if self.chunks[i].source_id in named][: s.bm25_k]
             for rank, i in enumerate(own):
