@@ -181,8 +181,7 @@ def test_llm_judge_vetoes_a_dose_given_a_role_the_passage_does_not_give_it(parts
     assert "dose stated as maximum" in result.record.details[0]["removed"]
 
 
-@pytest.mark.xfail(strict=False, reason="HeuristicJudge accepts a study dose restated as a maximum daily dose (number present, role not); "
-                                        "followup_bot.generators.llm_judge.dose_role_mismatch is the proposed extra strict check")
+
 def test_heuristic_judge_rejects_a_dose_given_a_new_role(parts: dict[str, Any], labels: dict[str, str]) -> None:
     result = run(parts, [(REROLED_DOSE, ["[5]"])], labels)
     assert result.sentences == []

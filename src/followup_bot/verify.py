@@ -88,6 +88,31 @@ class SupportJudge(Protocol):
     def judge(self, claim: str, passage: str) -> Judgement: ...
 
 
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|milligrams?|mcg|micrograms?|µg|g|grams?|ml|units?)\b", re.I)
+# What a dose is *for*. "Patients took 300 mg before the infusion" does not support "the maximum
+# daily dose is 300 mg": the number is in the passage, its role is not. Each group is one role.
+_DOSE_ROLES = {
+    "maximum": {"maximum", "max", "maximal", "highest", "ceiling", "up"},
+    "minimum": {"minimum", "min", "lowest", "least"},
+    "daily": {"daily", "day", "days", "d"},
+    "recommended": {"recommended", "recommend", "recommends", "recommendation", "advised", "guideline", "guidelines"},
+    "starting": {"starting", "start", "starts", "started", "initial", "initially", "begin", "beginning"},
+    "usual": {"usual", "usually", "standard", "typical", "typically", "normal", "common"},
+    "effective": {"effective", "efficacious", "therapeutic"},
+    "safe": {"safe", "safely", "safest", "tolerated"},
+}
+
+
+def dose_role_mismatch(claim: str, passage: str) -> list[str]:
+    """A dose whose role (maximum, daily, recommended, starting…) the passage does not give it."""
+    if not _DOSE.search(claim):
+        return []
+    claim_words, passage_words = set(words(claim)), set(words(passage))
+    missing = [role for role, forms in _DOSE_ROLES.items() if claim_words & forms and not passage_words & forms]
+    return [f"dose stated as {', '.join(missing)}, which the passage does not say"] if missing else []
+
+
+
 def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 4 else word
 
@@ -386,6 +411,7 @@ class HeuristicJudge:
             if conflicts:
                 reasons.append(f"negation conflict: the passage denies {sorted(conflicts)}")
         reasons += self._names_check(claim_clean, passage, pterms)
+        reasons += dose_role_mismatch(claim_clean, passage)
         if reasons:
             return Judgement(False, round(lexical, 4), reasons)
         parts = self._parts(claim_clean, excused)

@@ -16,37 +16,13 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from followup_bot.text import numbers, words
-from followup_bot.verify import Judgement, SupportJudge
+from followup_bot.text import numbers
+from followup_bot.verify import Judgement, SupportJudge, dose_role_mismatch
 
 # Heuristic reasons that only say "not similar enough"; the LLM may overrule these. Every other
 # reason (numbers, negation, drug, names, population, "stronger than the passage", and any
 # check added later) is a strict fact mismatch and vetoes the claim: unknown means strict.
 _SOFT = re.compile(r"^(?:score\b|part not supported|too little overlap)", re.I)
-
-
-_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|milligrams?|mcg|micrograms?|µg|g|grams?|ml|units?)\b", re.I)
-# What a dose is *for*. "Patients took 300 mg before the infusion" does not support "the maximum
-# daily dose is 300 mg": the number is in the passage, its role is not. Each group is one role.
-_DOSE_ROLES = {
-    "maximum": {"maximum", "max", "maximal", "highest", "ceiling", "up"},
-    "minimum": {"minimum", "min", "lowest", "least"},
-    "daily": {"daily", "day", "days", "d"},
-    "recommended": {"recommended", "recommend", "recommends", "recommendation", "advised", "guideline", "guidelines"},
-    "starting": {"starting", "start", "starts", "started", "initial", "initially", "begin", "beginning"},
-    "usual": {"usual", "usually", "standard", "typical", "typically", "normal", "common"},
-    "effective": {"effective", "efficacious", "therapeutic"},
-    "safe": {"safe", "safely", "safest", "tolerated"},
-}
-
-
-def dose_role_mismatch(claim: str, passage: str) -> list[str]:
-    """A dose whose role (maximum, daily, recommended, starting…) the passage does not give it."""
-    if not _DOSE.search(claim):
-        return []
-    claim_words, passage_words = set(words(claim)), set(words(passage))
-    missing = [role for role, forms in _DOSE_ROLES.items() if claim_words & forms and not passage_words & forms]
-    return [f"dose stated as {', '.join(missing)}, which the passage does not say"] if missing else []
 
 
 class SupportsJudging(Protocol):
