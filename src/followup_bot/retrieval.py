@@ -21,7 +21,7 @@ from rank_bm25 import BM25Okapi
 
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.settings import RetrievalSettings
-from followup_bot.text import content_terms, words
+from followup_bot.text import content_terms, key_words, words
 
 
 @dataclass
@@ -72,6 +72,11 @@ BIBLIOGRAPHIC = re.compile(
     r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link)\b",
     re.I,
 )
+
+def _unit(scores: np.ndarray) -> np.ndarray:
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else scores
+
 
 def named_sources(question: str, records: dict[str, DocumentRecord], by_type: bool = False) -> set[str]:
     """Documents a question names: by first author's surname ("the Adnan review") or, with
@@ -143,8 +148,9 @@ class HybridRetriever:
         bm25_scores = self.bm25.scores(query.text)
         if query.history_text and query.history_weight > 0:
             # Follow-ups: the new message dominates, the conversation adds the topic.
+            # Scale both to [0, 1] first: a long history would otherwise outweigh a one-word message.
             history_scores = self.bm25.scores(query.history_text)
-            bm25_scores = (1 - query.history_weight) * bm25_scores + query.history_weight * history_scores
+            bm25_scores = (1 - query.history_weight) * _unit(bm25_scores) + query.history_weight * _unit(history_scores)
         bm25_order = [int(i) for i in np.argsort(-bm25_scores)[: s.bm25_k] if bm25_scores[i] > 0]
         fused: dict[str, float] = {}
         dense_score = dict(dense_hits)
@@ -156,9 +162,10 @@ class HybridRetriever:
             bm25_by_id[cid] = float(bm25_scores[i])
             fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
         # A publication named in the question gets its passages a third vote in the fusion.
-        named = named_sources(query.text, self.records, by_type=True) or (
-            named_sources(query.history_text, self.records, by_type=True) if query.history_text else set()
-        )
+        named = named_sources(query.text, self.records, by_type=True)
+        if not named and query.history_text and (BIBLIOGRAPHIC.search(query.text) or not key_words(query.text)):
+            # "Which journal was it in?": the publication the conversation was about.
+            named = named_sources(query.history_text, self.records, by_type=True)
         if named:
             own = [i for i in np.argsort(-bm25_scores) if self.chunks[i].source_id in named][: s.bm25_k]
             for rank, i in enumerate(own):
