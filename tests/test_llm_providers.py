@@ -93,6 +93,14 @@ def test_an_answer_that_also_abstains_keeps_its_cited_sentences() -> None:
     assert not abstained and [s.markers for s in sentences] == [["[1]"]]
 
 
+def test_a_marker_closing_a_paragraph_covers_the_uncited_sentences_before_it() -> None:
+    labels = {"[1]": "c-1", "[2]": "c-2"}
+    sentences, _ = parse_answer("Rats were used. They pressed a lever. [1]\n\nA case report exists.\n\nCraving fell [2].", labels, ABSTAIN)
+    assert [(s.text, s.markers) for s in sentences] == [
+        ("Rats were used.", ["[1]"]), ("They pressed a lever.", ["[1]"]), ("A case report exists.", []), ("Craving fell.", ["[2]"]),
+    ]
+
+
 def test_citing_words_before_a_marker_are_dropped_with_it() -> None:
     labels = {"[2]": "c-2"}
     assert [s.text for s in parse_answer("The case report in [2] describes less craving.", labels, ABSTAIN)[0]] == [

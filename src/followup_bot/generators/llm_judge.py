@@ -6,9 +6,8 @@ first, and its strict checks (a number, a negation, a drug name or a population 
 does not have) veto the claim whatever the LLM says. By default ("confirm") the LLM only re-checks
 what the heuristic accepts, so it can remove an invention that looks similar to its passage but
 never add one, and the calls (1–4 s each on a CPU) stay few. Verbatim sentences are not asked
-about. Any LLM failure falls back to the heuristic verdict for that pair. One more strict
-check lives here: a dose whose role the passage does not state ("the maximum daily dose is
-300 mg" against "patients took 300 mg before the infusion"), the invention MODELS.md reports.
+about. Any LLM failure falls back to the heuristic verdict for that pair. The number and
+dose-role checks are repeated here, so a change in the heuristic's wording cannot lose them.
 """
 
 from __future__ import annotations
@@ -57,7 +56,8 @@ class LLMJudge:
         missing = numbers(claim) - numbers(passage)
         if missing and not any("number" in r for r in reasons):
             reasons.append(f"numbers not in passage: {sorted(missing)}")
-        reasons += dose_role_mismatch(claim, passage)
+        if not any(r.startswith("dose stated as") for r in reasons):
+            reasons += dose_role_mismatch(claim, passage)
         return reasons
 
     def _ask(self, claim: str, passage: str) -> bool:

@@ -279,6 +279,10 @@ def split_answer(text: str) -> list[str]:
     return sentences
 
 
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)", text) if p.strip()]
+
+
 def parse_sentence(raw: str, labels: dict[str, str]) -> DraftSentence | None:
     raw = _PAREN_MARKER.sub(lambda m: f"[{m.group(1)}]", raw)
     markers: list[str] = []
@@ -307,14 +311,27 @@ def parse_answer(text: str, labels: dict[str, str], abstention: str) -> tuple[li
     sentences = []
     seen: set[str] = set()
     saw_abstention = False
-    for raw in split_answer(text):
-        if target and target in _norm(_BRACKET.sub(" ", raw)):
-            saw_abstention = True
-            continue
-        parsed = parse_sentence(raw, labels)
-        if parsed is not None and _norm(parsed.text) not in seen:  # small models loop; a repeat adds nothing
-            seen.add(_norm(parsed.text))
-            sentences.append(parsed)
+    for paragraph in _paragraphs(text):
+        parsed_here: list[DraftSentence] = []
+        for raw in split_answer(paragraph):
+            if target and target in _norm(_BRACKET.sub(" ", raw)):
+                saw_abstention = True
+                continue
+            parsed = parse_sentence(raw, labels)
+            if parsed is not None and _norm(parsed.text) not in seen:  # small models loop; a repeat adds nothing
+                seen.add(_norm(parsed.text))
+                parsed_here.append(parsed)
+        # "X. Y. [1]": a marker closing a paragraph covers the uncited sentences before it. The
+        # verifier still checks each of them against that passage, so nothing unsupported gets in.
+        pending: list[DraftSentence] = []
+        for sentence in parsed_here:
+            if not sentence.markers:
+                pending.append(sentence)
+                continue
+            for earlier in pending:
+                earlier.markers = list(sentence.markers)
+            pending = []
+        sentences.extend(parsed_here)
     if saw_abstention and not any(s.markers for s in sentences):
         return [], True
     return sentences, False
