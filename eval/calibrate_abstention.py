@@ -2,7 +2,7 @@
 
     .venv/bin/python eval/calibrate_abstention.py [--out src/followup_bot/abstention_model.json]
 
-Runs every non-triage item of eval/dev.jsonl and eval/dev2.jsonl through the real pipeline with
+Runs every non-triage item of eval/dev.jsonl, dev2.jsonl and dev3.jsonl through the real pipeline with
 the model switched off, collects the evidence features, fits a logistic regression (scikit-learn,
 already installed with sentence-transformers), prints its leave-one-out accuracy next to the best
 plain-threshold rule, and writes the weights as JSON.
@@ -50,9 +50,9 @@ def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", nargs="+", default=[str(ROOT / "eval/dev.jsonl"), str(ROOT / "eval/dev2.jsonl")])
+    parser.add_argument("--data", nargs="+", default=[str(ROOT / f"eval/{name}.jsonl") for name in ("dev", "dev2", "dev3")])
     parser.add_argument("--out", default=str(ROOT / "src/followup_bot/abstention_model.json"))
-    parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--C", type=float, default=3.0, help="inverse regularisation strength (chosen by leave-one-out accuracy)")
     args = parser.parse_args()
     if any("grounding_testset" in d for d in args.data):
         sys.exit("refusing to calibrate on the test set")

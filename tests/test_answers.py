@@ -61,12 +61,19 @@ def test_a_follow_up_is_resolved_from_the_conversation(assistant) -> None:
 
 
 @pytest.mark.parametrize("question", ["What is the half-life of lamotrigine?", "What is the price of lamotrigine?",
-                                      "Is naltrexone effective for ketamine addiction?", "Who won the football world cup in 2018?"])
+                                      "Is naltrexone effective for ketamine addiction?", "Who won the football world cup in 2018?",
+                                      "What proportion of lamotrigine users get dizzy?", "Is clonazepam safer than lamotrigine here?"])
 def test_questions_the_documents_do_not_answer_abstain_with_related_passages(assistant, question: str) -> None:
     answer = assistant.ask(question)
     assert answer.refused and answer.refusal_reason in {"not_in_sources", "out_of_scope"}
     assert answer.citations == [] and not MARKER.search(answer.answer)
     assert answer.disclaimer
+
+
+def test_a_misspelt_question_is_answered_like_the_spelt_one(assistant) -> None:
+    answer = assistant.ask("Is lamotrigine an estabished tretment for ketamine use disorder?")
+    assert not answer.refused and "established" in answer.standalone_question
+    assert_grounded(answer, assistant)
 
 
 def test_a_false_premise_is_corrected_from_the_sources(assistant) -> None:

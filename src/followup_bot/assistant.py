@@ -28,7 +28,7 @@ from followup_bot.retrieval import HybridRetriever
 from followup_bot.safety import Framing, SafetyTriage
 from followup_bot.settings import Settings, load_settings
 from followup_bot.store import ChunkStore, embedding_text
-from followup_bot.text import words
+from followup_bot.text import SpellingCorrector, words
 from followup_bot.verify import HeuristicJudge, SupportJudge
 
 
@@ -71,11 +71,14 @@ class Components:
     framing: Framing
     prompts: PromptLibrary
     condenser: Any = None
+    speller: SpellingCorrector | None = None
 
     def new_marker_book(self) -> MarkerBook:
         return MarkerBook(self.chunks, self.records)
 
     def condense(self, message: str, history: list[Turn]) -> Standalone:
+        if self.speller is not None:
+            message = self.speller.correct(message)
         heuristic = resolve(message, history, self.settings.conversation)
         if self.condenser is not None and heuristic.is_followup:
             try:
@@ -186,6 +189,7 @@ class Assistant:
             retriever=retriever, ranker=ranker, weights=weights, generator=generator, fallback=ExtractiveGenerator(),
             judge=judge, triage=SafetyTriage(settings.safety), framing=Framing(prompts, settings.safety, title), prompts=prompts,
             condenser=getattr(generator, "condense", None) if settings.generator.condense_with_llm else None,
+            speller=SpellingCorrector(vocabulary),
         )
         # Warm the query path once so the first reader does not pay for lazy initialisation.
         embedder.query_vector("warm up")

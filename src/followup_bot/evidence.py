@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from followup_bot.answer_types import asked_types, missing_types
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.retrieval import BIBLIOGRAPHIC as _BIBLIOGRAPHIC
 from followup_bot.settings import GeneratorSettings
@@ -36,6 +37,8 @@ class ScoredSentence:
     source_id: str
     passage_rank: int
     caveat: bool = False
+    # Shares a word with the question beyond the corpus's topic words (which every sentence has).
+    specific: bool = False
 
 
 @dataclass
@@ -55,14 +58,30 @@ class Evidence:
 RECORD_PENALTY = 0.2
 # International nonproprietary name stems: a word shaped like a drug name that no document uses
 # means the question is about a drug the sources do not discuss.
-_DRUG_LIKE = re.compile(r"(?:ine|one|pam|lam|zole|pril|sartan|olol|mab|tide|vir|azine|idone|apine|oxetine|aline|amine|pramine|trexone|xone|barbital|cillin|mycin|statin|profen|dronate|caine)s?$")
+_DRUG_LIKE = re.compile(r"(?:ine|one|pam|lam|zole|pril|sartan|olol|mab|tide|vir|azine|idone|apine|oxetine|aline|amine|pramine|trexone|xone|barbital|cillin|mycin|statin|profen|dronate|caine|"
+                       r"pentin|formin|gliptin|flozin|pion|amate|oxacin|cycline|dipine|tadine|setron|triptan|afil|lukast|parin|"
+                       r"semide|thiazide|tanyl|adol|orphine|codone|morphone)s?$")
+# Prefixes that leave a word's topic unchanged ("reassess" is about assessing); negating ones
+# ("un-", "non-", "dis-") are left out on purpose.
+_NEUTRAL_PREFIXES = ("re", "co", "pre", "post", "sub", "over", "under", "inter", "intra", "multi", "semi")
+# A word no document uses counts as a subject of its own when it is this rare in English (zipf)
+# with no close synonym in the corpus; rarer than ~1 in 30 million words.
+_VERY_RARE_ZIPF = 1.5
 # "in the Adnan review": sentences from the publication the reader names come first.
 NAMED_SOURCE_PENALTY = 0.1
 
 _CAVEAT = ("however", "limited", "remain", "unknown", "not yet", "uncertain", "caution", "but ", "although", "only", "weak")
 
 
-FEATURES = ("best", "dense", "lex", "cov", "unseen_w", "miss_unseen_w", "min_z", "min_syn", "crit", "fu", "personal")
+# A sentence holding the kind of answer the question asks for (a number for "how many?") is
+# lifted by this much.
+ANSWER_TYPE_BONUS = 0.05
+# A key term counts as specific (not a topic word) when its idf is at least this share of the
+# idf of a word no chunk uses; "lamotrigine" in a lamotrigine corpus is not specific.
+SPECIFIC_IDF_SHARE = 0.25
+
+FEATURES = ("best", "dense", "lex", "cov", "unseen_w", "miss_unseen_w", "min_z", "min_syn", "crit", "fu", "personal",
+            "atype", "ctr", "miss_max")
 
 
 @dataclass
@@ -170,6 +189,23 @@ class SentenceRanker:
         self.records = records
         self.weights = weights
         self.settings = settings
+        # Every sentence of a one-topic corpus is close to every question about the topic; the
+        # mean sentence vector is that shared topic, and similarity measured from it says whether
+        # a sentence matches what the question adds to the topic.
+        stacked = np.stack(list(sentence_vectors.values())) if sentence_vectors else np.zeros((1, 1))
+        self._topic = stacked.mean(axis=0)
+
+    def _term(self, word: str) -> str:
+        """The word's stem; for "reassessed" or "coexisting", the corpus's "assess" or "exist"."""
+        t = stem(word)
+        if self.weights.known(t):
+            return t
+        for prefix in _NEUTRAL_PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 4:
+                base = stem(word[len(prefix):].lstrip("-"))
+                if self.weights.known(base):
+                    return base
+        return t
 
     def key_terms(self, message: str, topic: str = "") -> dict[str, float]:
         """Stemmed key terms with their weight (idf); a follow-up borrows its topic's terms."""
@@ -177,13 +213,13 @@ class SentenceRanker:
         terms: dict[str, float] = {}
         message = expand_abbreviations(message)
         for w in key_words(message):
-            t = stem(w)
+            t = self._term(w)
             self._surface.setdefault(t, w)
             terms[t] = self.weights.idf(t)
         if topic:
             scale = 0.7 if len(terms) <= 1 else 0.25
             for w in key_words(topic):
-                t = stem(w)
+                t = self._term(w)
                 if t not in terms:
                     self._surface.setdefault(t, w)
                     terms[t] = self.weights.idf(t) * scale
@@ -205,6 +241,8 @@ class SentenceRanker:
         total = sum(key_terms.values()) or 1.0
         bibliographic = bool(_BIBLIOGRAPHIC.search(question))
         named = self.named_sources(question)
+        types = asked_types(question)
+        specific_floor = SPECIFIC_IDF_SHARE * self.weights.unseen
         out: list[ScoredSentence] = []
         for passage in passages:
             chunk = self.chunks.get(passage.chunk_id)
@@ -227,6 +265,9 @@ class SentenceRanker:
                     score -= RECORD_PENALTY
                 if named and chunk.source_id not in named:
                     score -= NAMED_SOURCE_PENALTY
+                specific = any(t in terms and w >= specific_floor for t, w in key_terms.items())
+                if types and specific and any(t.held(sentence.text) for t in types):
+                    score += ANSWER_TYPE_BONUS
                 lowered = sentence.text.lower()
                 out.append(
                     ScoredSentence(
@@ -239,6 +280,7 @@ class SentenceRanker:
                         source_id=chunk.source_id,
                         passage_rank=passage.rank,
                         caveat=any(c in lowered for c in _CAVEAT),
+                        specific=specific,
                     )
                 )
         out.sort(key=lambda s: -s.score)
@@ -300,8 +342,34 @@ class SentenceRanker:
                 missing.append(term)
         return covered / total if total else 1.0, missing
 
+    def centered_similarity(self, query_vector: np.ndarray, chosen: list[ScoredSentence]) -> float:
+        """Best similarity of the chosen sentences to the question once the shared topic is removed."""
+        q = query_vector - self._topic
+        qn = float(np.linalg.norm(q)) or 1.0
+        best = -1.0
+        for c in chosen:
+            v = self.vectors.get((c.chunk_id, c.index))
+            if v is None:
+                continue
+            d = v - self._topic
+            best = max(best, float(q @ d) / (qn * (float(np.linalg.norm(d)) or 1.0)))
+        return best
+
+    def _critical_word(self, word: str, zipf: float, synonym: float) -> bool:
+        """A word no document uses that names a subject of its own (a drug, a condition).
+
+        A drug-shaped word rare in English ("carbamazepine") is another drug, however close its
+        embedding is to the corpus's drugs; a commoner one ("urine", "caffeine") counts unless the
+        corpus has a near synonym. Other words only count when very rare and without a synonym:
+        "sedate" or "reassessed" are phrasing, and the abstention model weighs them instead.
+        """
+        if _DRUG_LIKE.search(word) and zipf < 4.0:
+            return zipf < self.settings.rare_word_zipf or synonym < 0.6
+        return zipf < _VERY_RARE_ZIPF and synonym < 0.5
+
     def features(self, ranked: list[ScoredSentence], chosen: list[ScoredSentence], key: dict[str, float], cov: float,
-                 missing: list[str], is_followup: bool, personal: bool) -> dict[str, float]:
+                 missing: list[str], is_followup: bool, personal: bool, question: str = "",
+                 query_vector: np.ndarray | None = None) -> dict[str, float]:
         surface = getattr(self, "_surface", {})
         total = sum(key.values()) or 1.0
         top = chosen[0] if chosen else None
@@ -309,9 +377,11 @@ class SentenceRanker:
         missing_unseen = [t for t in missing if not self.weights.known(t)]
         rarity = [english_frequency(surface.get(t, t)) for t in missing_unseen]
         synonyms = [self.word_vectors.best_in_vocabulary(surface.get(t, t)) if self.word_vectors else 0.0 for t in missing_unseen]
-        critical = [t for t, z, b in zip(missing_unseen, rarity, synonyms, strict=True)
-                    if b < 0.6 and (z < self.settings.rare_word_zipf or (z < 4.0 and _DRUG_LIKE.search(surface.get(t, t))))]
+        critical = [t for t, z, b in zip(missing_unseen, rarity, synonyms, strict=True) if self._critical_word(surface.get(t, t), z, b)]
         self._critical = critical
+        # Only the best sentence or one sharing a specific word can hold the answer: "two out of
+        # five studies" does not answer "what percentage of patients get a rash?".
+        self._missing_types = missing_types(question, [c.text for i, c in enumerate(chosen) if i == 0 or c.specific])
         return {
             "best": ranked[0].score if ranked else -1.0,
             "dense": top.dense if top else 0.0,
@@ -324,6 +394,9 @@ class SentenceRanker:
             "crit": float(len(critical)),
             "fu": float(is_followup),
             "personal": float(personal),
+            "atype": float(len(self._missing_types)),
+            "ctr": self.centered_similarity(query_vector, chosen) if query_vector is not None else 0.0,
+            "miss_max": max((key[t] for t in missing), default=0.0) / total,
         }
 
     def evaluate(self, passages: list[Passage], query_vector: np.ndarray, message: str, topic: str = "", lenient: bool = False) -> Evidence:
@@ -332,7 +405,7 @@ class SentenceRanker:
         chosen = self.choose(ranked)
         best = ranked[0].score if ranked else -1.0
         cov, missing = self.coverage(chosen, key)
-        features = self.features(ranked, chosen, key, cov, missing, bool(topic), lenient)
+        features = self.features(ranked, chosen, key, cov, missing, bool(topic), lenient, message, query_vector)
         surface = getattr(self, "_surface", {})
         abstain, reason, probability = False, "", None
         if not ranked:
@@ -341,6 +414,9 @@ class SentenceRanker:
             # A rare word (a drug, a condition) that no document uses: the question is about
             # something the sources do not discuss, however close the nearest sentence looks.
             abstain, reason = True, "the documents never mention: " + ", ".join(surface.get(t, t) for t in self._critical)
+        elif not lenient and features["atype"] > 0:
+            # "What percentage…?", "how old…?": on-topic evidence without the kind of answer asked for.
+            abstain, reason = True, "the question asks for a " + " and a ".join(self._missing_types) + " that the evidence does not give"
         elif self.abstention is not None:
             probability = self.abstention.probability(features)
             if probability >= self.abstention.threshold:

@@ -25,6 +25,8 @@ class DocumentRecord(BaseModel):
     authors: list[str] = Field(default_factory=list)
     journal: str = ""
     year: int | None = None
+    volume: str = ""
+    pages: str = ""
     doi: str | None = None
     pmid: str | None = None
     url: str | None = None

@@ -39,7 +39,7 @@ class CorpusSettings(_Section):
 class ChunkingSettings(_Section):
     max_chars: int = Field(700, ge=80, le=8000, description="Size budget of one chunk; longer blocks are split at sentence boundaries.")
     min_chars: int = Field(20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise.")
-    strategy_version: str = Field("v3", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
+    strategy_version: str = Field("v4", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
 
 
 class EmbeddingSettings(_Section):
@@ -93,7 +93,7 @@ class GeneratorSettings(_Section):
     relevance_floor: float = Field(0.20, ge=-1, le=1, description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).")
     coverage_floor: float = Field(0.32, ge=0, le=1, description="Abstain when less than this share of the question's key terms appears in the chosen evidence.")
     synonym_floor: float = Field(0.58, ge=0, le=1, description="Coverage: a question word counts as found when a word of the evidence is this similar (word-embedding cosine).")
-    rare_word_zipf: float = Field(3.0, ge=0, le=8, description="Abstain when a question word that the corpus never uses is this rare in general English (Zipf scale), e.g. a drug the documents never discuss.")
+    rare_word_zipf: float = Field(3.0, ge=0, le=8, description="Abstain when a drug-shaped question word (\"sertraline\") that the corpus never uses is rarer than this in general English (Zipf scale): it names a drug the documents never discuss.")
     redundancy_threshold: float = Field(0.8, ge=0, le=1, description="Extractive: skip a sentence this similar to one already chosen.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
     api_key_env: str = Field("OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider).")

@@ -140,3 +140,58 @@ def english_frequency(word: str) -> float:
     except ImportError:  # pragma: no cover - dependency missing: treat every unseen word as rare
         return 0.0
     return float(zipf_frequency(word, "en"))
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours turns `a` into `b`."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
+class SpellingCorrector:
+    """Mend one-letter typos against the corpus's own words ("tretment", "lamotrigene").
+
+    Clipped forms that begin exactly one corpus word family ("ket") are spelled out too.
+
+    A misspelt word would otherwise look like a rare term the documents never use, and the
+    question would be refused. Only words that are neither in the corpus nor common English are
+    touched, only at one edit, and only when exactly one corpus word is that close, so a real
+    word or a different drug ("esketamine") is never rewritten into a corpus word.
+    """
+
+    def __init__(self, vocabulary: set[str], min_length: int = 5, max_zipf: float = 2.5) -> None:
+        self.vocabulary = {w for w in vocabulary if w.isalpha()}
+        self.min_length = min_length
+        self.max_zipf = max_zipf
+        self._by_length: dict[int, list[str]] = {}
+        for w in self.vocabulary:
+            self._by_length.setdefault(len(w), []).append(w)
+
+    def suggest(self, word: str) -> str | None:
+        lw = word.lower()
+        if not lw.isalpha() or lw in self.vocabulary or english_frequency(lw) >= self.max_zipf + 0.5:
+            return None
+        if 3 <= len(lw) < self.min_length:
+            # A clipped form ("ket" for ketamine) stands for the one corpus word family it begins.
+            longer = [w for w in self.vocabulary if w.startswith(lw) and len(w) >= len(lw) + 3]
+            return min(longer, key=len) if longer and len({stem(w) for w in longer}) == 1 else None
+        if len(lw) < self.min_length or english_frequency(lw) >= self.max_zipf:
+            return None
+        near = {c for n in (len(lw) - 1, len(lw), len(lw) + 1) for c in self._by_length.get(n, ()) if _within_one_edit(lw, c)}
+        return near.pop() if len(near) == 1 else None
+
+    def correct(self, text: str) -> str:
+        def repl(match: re.Match[str]) -> str:
+            word = match.group(0)
+            fix = self.suggest(word)
+            if fix is None:
+                return word
+            return fix.capitalize() if word[0].isupper() else fix
+
+        return re.sub(r"[A-Za-z]+", repl, text)

@@ -210,10 +210,15 @@ def record_chunk(record: DocumentRecord, doc_hash: str = "", position: int = 10_
     name = record.short_name()
     parts: list[str] = []
     if record.title:
-        where = f" in {record.journal}" if record.journal else ""
+        # "the journal" is spelled out so "which journal?" meets the sentence that answers it.
+        where = f" in the journal {record.journal}" if record.journal and record.kind != "article" else (
+            f" in {record.journal}" if record.journal else "")
         year = f" ({record.year})" if record.year else ""
         subject = "The article" if record.kind == "article" else name
         parts.append(f'{subject}, "{record.title.rstrip(".")}", was published{where}{year}.')
+    locator = [f"volume {record.volume}" if record.volume else "", f"pages {record.pages}" if record.pages else ""]
+    if any(locator):
+        parts.append(f"{name} appeared in {', '.join(x for x in locator if x)}.")
     if record.authors and record.kind != "article":
         parts.append(f"The authors of {name} are {', '.join(record.authors)}.")
     ident = []

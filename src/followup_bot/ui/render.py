@@ -325,6 +325,15 @@ def _kind_label(record: DocumentRecord | None, section: str, chunk: Chunk | None
     return "fb-kind-source", "Text of the source document"
 
 
+def venue_parts(record: DocumentRecord) -> tuple[str, str]:
+    """Journal, and "2019;194:257-263": the usual citation form, so a reader can find the paper."""
+    when = str(record.year) if record.year else ""
+    locator = ":".join(x for x in (record.volume, record.pages) if x)
+    if locator:
+        when = f"{when};{locator}" if when else locator
+    return record.journal, when
+
+
 def render_record(record: DocumentRecord | None, source_id: str) -> str:
     """Title, authors, journal, year, DOI/URL, study type, evidence, identification, content kind."""
     if record is None:
@@ -338,9 +347,8 @@ def render_record(record: DocumentRecord | None, source_id: str) -> str:
         names = authors_text(record.authors)
         line.append(f'<span class="fb-authors">{esc(names if names.endswith(".") else names + ".")}</span>')
     line.append(title_html + ".")
-    venue = ", ".join(x for x in (esc(record.journal) if record.journal else "", str(record.year) if record.year else "") if x)
-    if record.journal:
-        venue = venue.replace(esc(record.journal), f"<em>{esc(record.journal)}</em>", 1)
+    journal, when = venue_parts(record)
+    venue = ", ".join(x for x in (f"<em>{esc(journal)}</em>" if journal else "", esc(when)) if x)
     if venue:
         line.append(venue + ".")
     if href and link_text:
@@ -529,7 +537,7 @@ def _record_md(record: DocumentRecord | None, source_id: str) -> str:
     if record.authors:
         bits.append(", ".join(record.authors) + ".")
     bits.append(f"*{record.title or record.id}*.")
-    venue = ", ".join(x for x in (record.journal, str(record.year) if record.year else "") if x)
+    venue = ", ".join(x for x in venue_parts(record) if x)
     if venue:
         bits.append(venue + ".")
     if record.doi:

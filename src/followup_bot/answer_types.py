@@ -1,0 +1,84 @@
+"""What kind of answer a question asks for, and whether a piece of evidence holds one.
+
+"What percentage of patients get a rash?" is answered by a number or a share, not by "monitor
+for rash". "How old was the patient?" needs an age, "how long" a duration, "how much does it
+cost" a price. When the question asks for one of these and the evidence has none, the evidence
+is on topic but does not answer it; that is the commonest way a question the documents do not
+answer slips past a relevance score. Evidence that names the quantity ("the duration of
+treatment remains unknown") holds it too: saying it is unknown is the answer. The same test lifts the sentence that does hold the
+answer ("how many patients?" → "a trial in 26 patients").
+
+These are rules of English questions, not of any corpus, so they hold for any article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|several|a few|few)"
+_UNIT = r"(?:seconds?|minutes?|min|hours?|h|days?|weeks?|months?|years?)"
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    asks: re.Pattern[str]
+    holds: re.Pattern[str]
+
+    def asked(self, question: str) -> bool:
+        return bool(self.asks.search(question))
+
+    def held(self, text: str) -> bool:
+        return bool(self.holds.search(text))
+
+
+ANSWER_TYPES: tuple[AnswerType, ...] = (
+    AnswerType(
+        "share",
+        re.compile(r"\b(?:percent(?:age)?s?|proportion|what fraction|what share|how (?:common|often|frequent(?:ly)?|likely|rare)|"
+                   r"(?:relapse|response|remission|success|failure|side[- ]effect|adverse[- ]event|dropout|incidence|prevalence|event) rates?|"
+                   r"incidence|prevalence|odds)\b|\bwhat %", re.I),
+        re.compile(r"\d\s*%|\bpercent\b|\b" + _NUM + r"\s+(?:of|out of|in)\s+(?:the\s+|every\s+)?(?:\d+|" + _NUM + r")\b|"
+                   r"\b(?:majority|minority|half|none|all) of\b|\b(?:rates?|percentages?|proportions?|incidence|prevalence)\b", re.I),
+    ),
+    AnswerType(
+        "age",
+        re.compile(r"\bhow old\b|\bwhat age\b|\bage (?:of|was|were|range)\b|\baged?\b\s*\?", re.I),
+        re.compile(r"\baged?\b|\byears? old\b|\d+[- ]year[- ]old|\b(?:adolescents?|adults?|child(?:ren)?|teen\w*|elderly|infants?|juvenile)\b", re.I),
+    ),
+    AnswerType(
+        "sex",
+        re.compile(r"\bmale or female\b|\bfemale or male\b|\b(?:gender|sex) of\b|\bwhat (?:gender|sex)\b|\b(?:man|men) or (?:a )?(?:woman|women)\b", re.I),
+        re.compile(r"\b(?:male|female|men|women|man|woman|boys?|girls?|both sexes)\b", re.I),
+    ),
+    AnswerType(
+        "duration",
+        re.compile(r"\bhow long\b|\bhow (?:soon|quickly|fast)\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b|"
+                   r"\bfor what (?:period|duration)\b|\bwhat duration\b|\bhow much time\b", re.I),
+        re.compile(r"\b" + _NUM + r"[- ]?" + _UNIT + r"\b|\bduration\b|\bhow long\b", re.I),
+    ),
+    AnswerType(
+        "price",
+        re.compile(r"\b(?:cost|costs|price|prices|priced|expensive|cheap|afford\w*|insurance|pay for|how much is it)\b", re.I),
+        re.compile(r"[$€£¥]|\b(?:cost\w*|price\w*|dollars?|euros?|pounds?|insurance|reimburs\w*|expensive|cheap|afford\w*)\b", re.I),
+    ),
+    AnswerType(
+        "count",
+        re.compile(r"\bhow many\b(?!\s+(?:seconds|minutes|hours|days|weeks|months|years)\b)|\bnumber of\b|\bsample size\b", re.I),
+        re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|dozens?|hundreds?|thousands?|several|few|no|none)\b", re.I),
+    ),
+)
+
+
+def asked_types(question: str) -> list[AnswerType]:
+    """Types asked in the interrogative sentences ("…with a 90% success rate. What dose…?" asks a dose)."""
+    asking = [s for s in re.split(r"(?<=[.?!])\s+", question) if s.rstrip().endswith("?")]
+    text = " ".join(asking) if asking else question
+    return [t for t in ANSWER_TYPES if t.asked(text)]
+
+
+def missing_types(question: str, evidence_texts: list[str]) -> list[str]:
+    """Names of the answer types the question asks for that none of the texts holds."""
+    joined = " ".join(evidence_texts)
+    return [t.name for t in asked_types(question) if not t.held(joined)]
