@@ -20,7 +20,7 @@ from followup_bot.conversation import Standalone
 from followup_bot.evidence import Evidence
 from followup_bot.generators import Draft, GenerationRequest, GeneratorError
 from followup_bot.models import Answer, Citation, GeneratorInfo, Passage, Turn, Verification
-from followup_bot.retrieval import Query
+from followup_bot.retrieval import Query, publications_named
 from followup_bot.safety import Triage
 from followup_bot.text import content_terms
 from followup_bot.verify import VerificationResult, verify_draft
@@ -93,7 +93,8 @@ def build_chain(c: Components) -> Runnable:
         # A personal question ("can I take it with X?") still deserves the general evidence next
         # to the prescriber statement, so its words need not all be covered.
         lenient = state.triage is not None and state.triage.personal_dose
-        state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic, lenient=lenient)
+        named = publications_named(sa.message, sa.history_text, c.records)
+        state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic, lenient=lenient, named=named)
         return state
 
     def generate(state: State) -> State:

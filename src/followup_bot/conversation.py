@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from followup_bot.models import Turn
 from followup_bot.settings import ConversationSettings
-from followup_bot.text import content_terms, words
+from followup_bot.text import BIBLIOGRAPHIC, content_terms, words
 
 _CUE = re.compile(
     r"^\s*(?:and|but|so|also|then|what about|how about|what else|anything else|ok so|okay so|same for|and what|and how|"
@@ -48,7 +48,8 @@ def looks_like_followup(message: str, settings: ConversationSettings) -> bool:
     if _CUE.match(message):
         return True
     short = len(tokens) <= settings.followup_max_words
-    if short and (any(t in _ANAPHORA for t in tokens) or _DEFINITE.search(message)):
+    # "What volume and pages?" asks for the record of the publication just discussed.
+    if short and (any(t in _ANAPHORA for t in tokens) or _DEFINITE.search(message) or BIBLIOGRAPHIC.search(message)):
         return True
     return len(terms) <= 1
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from followup_bot.answer_types import asked_types, missing_types
 from followup_bot.models import Chunk, DocumentRecord, Passage
-from followup_bot.retrieval import BIBLIOGRAPHIC as _BIBLIOGRAPHIC
 from followup_bot.settings import GeneratorSettings
+from followup_bot.text import BIBLIOGRAPHIC as _BIBLIOGRAPHIC
 from followup_bot.text import content_terms, english_frequency, expand_abbreviations, key_words, stem, words
 
 
@@ -237,10 +237,11 @@ class SentenceRanker:
             extra += " " + record.short_name()
         return set(content_terms(extra))
 
-    def rank(self, passages: list[Passage], query_vector: np.ndarray, key_terms: dict[str, float], question: str = "") -> list[ScoredSentence]:
+    def rank(self, passages: list[Passage], query_vector: np.ndarray, key_terms: dict[str, float], question: str = "",
+             named: set[str] | None = None) -> list[ScoredSentence]:
         total = sum(key_terms.values()) or 1.0
         bibliographic = bool(_BIBLIOGRAPHIC.search(question))
-        named = self.named_sources(question)
+        named = self.named_sources(question) if named is None else named
         types = asked_types(question)
         specific_floor = SPECIFIC_IDF_SHARE * self.weights.unseen
         out: list[ScoredSentence] = []
@@ -399,9 +400,10 @@ class SentenceRanker:
             "miss_max": max((key[t] for t in missing), default=0.0) / total,
         }
 
-    def evaluate(self, passages: list[Passage], query_vector: np.ndarray, message: str, topic: str = "", lenient: bool = False) -> Evidence:
+    def evaluate(self, passages: list[Passage], query_vector: np.ndarray, message: str, topic: str = "", lenient: bool = False,
+                 named: set[str] | None = None) -> Evidence:
         key = self.key_terms(message, topic)
-        ranked = self.rank(passages, query_vector, key, message)
+        ranked = self.rank(passages, query_vector, key, message, named)
         chosen = self.choose(ranked)
         best = ranked[0].score if ranked else -1.0
         cov, missing = self.coverage(chosen, key)

@@ -8,7 +8,6 @@ and the source card saying the same thing from crowding out everything else.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +20,7 @@ from rank_bm25 import BM25Okapi
 
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.settings import RetrievalSettings
-from followup_bot.text import content_terms, key_words, words
+from followup_bot.text import BIBLIOGRAPHIC, content_terms, key_words, words
 
 
 @dataclass
@@ -66,12 +65,6 @@ class BM25Retriever(BaseRetriever):
 
 # A question about the publication itself ("which journal", "who wrote it") may use the
 # bibliographic-record passage; any other question should be answered from the content.
-BIBLIOGRAPHIC = re.compile(
-    r"\b(journal|publish\w*|publication|author\w*|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
-    r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
-    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link)\b",
-    re.I,
-)
 
 def _unit(scores: np.ndarray) -> np.ndarray:
     top = float(scores.max()) if len(scores) else 0.0
@@ -100,6 +93,16 @@ def named_sources(question: str, records: dict[str, DocumentRecord], by_type: bo
             owners = type_owner.get(term, set())
             if len(owners) == 1 and term not in {"studi", "paper", "review", "report", "trial"}:
                 named |= owners
+    return named
+
+
+def publications_named(message: str, history_text: str, records: dict[str, DocumentRecord]) -> set[str]:
+    """The publications a message is about: named in it, or, for "which journal was it in?" and
+    bare follow-ups, the one the conversation was about. A follow-up with its own subject ("what
+    about in humans?") does not inherit the earlier publication."""
+    named = named_sources(message, records, by_type=True)
+    if not named and history_text and (BIBLIOGRAPHIC.search(message) or not key_words(message)):
+        named = named_sources(history_text, records, by_type=True)
     return named
 
 
@@ -162,10 +165,7 @@ class HybridRetriever:
             bm25_by_id[cid] = float(bm25_scores[i])
             fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
         # A publication named in the question gets its passages a third vote in the fusion.
-        named = named_sources(query.text, self.records, by_type=True)
-        if not named and query.history_text and (BIBLIOGRAPHIC.search(query.text) or not key_words(query.text)):
-            # "Which journal was it in?": the publication the conversation was about.
-            named = named_sources(query.history_text, self.records, by_type=True)
+        named = publications_named(query.text, query.history_text, self.records)
         if named:
             own = [i for i in np.argsort(-bm25_scores) if self.chunks[i].source_id in named][: s.bm25_k]
             for rank, i in enumerate(own):

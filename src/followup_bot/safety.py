@@ -57,7 +57,10 @@ _CRISIS = [
     r"\b(?:goodbye|suicide) (?:note|letter|message)\b|\bsaying goodbye (?:to everyone|for good)\b",
     r"\b(?:overdos\w*|od|od'?ing)\b[^.?!]{0,30}\bon purpose\b|\bon purpose\b[^.?!]{0,30}\boverdos\w*",
     r"\b(?:thinking|thought|thoughts) (?:about|of) (?:overdosing|killing|ending|dying|not waking|death|hurting)\b",
-    r"\b(?:lethal|fatal|deadly) (?:dose|amount|overdose)\b|\bhow (?:much|many)\b[^.?!]{0,40}\b(?:to|would|will) (?:kill|die)\b",
+    r"\b(?:lethal|fatal|deadly) (?:dose|amount|overdose)\b|\bhow (?:much|many)\b[^.?!]{0,60}\b(?:to|would|will|could) (?:kill|die)\b",
+    r"\bhow (?:much|many)\b[^.?!]{0,60}\b(?:to|so (?:that )?(?:i|he|she|they)|and) (?:not|never|don'?t|dont|won'?t|wont) (?:wake up|wake|be alive|survive)\b",
+    r"\b(?:to|so (?:that )?i|and) (?:not|never) (?:wake up|be alive|be here anymore)\b",
+    r"\benough (?:pills|tablets|of (?:it|them|my \w+|the \w+)) to (?:die|kill|not wake|end)\b",
     r"\bi'?m done with (?:life|everything|living|it all)\b|\bcan'?t (?:go on|do this anymore|take (?:it|this) anymore|keep going)\b",
     r"\b(?:jump|jumping) (?:off|from) (?:a|the) (?:bridge|roof|building)\b",
     r"\b(?:i|me)\b[^.?!]{0,30}\b(?:don'?t|dont|never|won'?t|wont) wake up\b|\bnever wake up\b",
@@ -110,7 +113,7 @@ _ASKS = re.compile(r"\?|\b(?:what|which|who|whom|whose|when|where|why|how|tell|e
                    r"does|do|did|is|are|was|were|can|could|should|would|will)\b", re.I)
 _INFORMATIONAL = re.compile(r"\b(?:case report|case series|(?:the|a|this|that) (?:case|study|studies|report|paper|article|review|trial)|authors?|published|described|in the (?:case|study|paper|review)|there was a case)\b")
 _URGENT_SELF = re.compile(r"\b(?:i|i'm|im|me|my|we|our|help|right now|urgent|hurry)\b")
-_ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)\s*[:>\]]", re.I | re.M)
+_ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)(?: notice| note| message| override| update)?\s*[:>\]]", re.I | re.M)
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo)(?:\s+(?:there|bot|assistant|everyone))?\W*$", re.I)
 _THANKS = re.compile(r"^\W*(?:thanks?(?: you)?(?: so much| very much| a lot)?|thx|ty|cheers|great|ok(?:ay)?|got it|perfect|awesome|cool|bye|goodbye)\W*(?:thanks?(?: you)?)?\W*$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
@@ -141,7 +144,7 @@ def clean_message(message: str) -> str:
 
 
 _TAG_BLOCK = re.compile(r"<\s*(system|assistant|developer|instructions?|admin|sys)\s*>.*?(?:<\s*/\s*\1\s*>|$)|\[/?(?:INST|SYS)\]|<<.*?>>", re.I | re.S)
-_ROLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)\s*[:>\]]\s*", re.I)
+_ROLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)(?: notice| note| message| override| update)?\s*[:>\]]\s*", re.I)
 _LABEL = re.compile(r"^\s*(?:(?:actual|real|my|the)\s+)?(?:question|q|now|query|ok(?:ay)?|so|user|human|me)\s*[:,-]\s*", re.I)
 
 

@@ -36,6 +36,13 @@ GENERIC = frozenset(
     according article articles source sources document documents paper papers text passage here there now
     yes ok okay also still even back go went get gets getting gave given""".split()
 )
+# Questions about a publication's record (journal, authors, year) rather than its findings.
+BIBLIOGRAPHIC = re.compile(
+    r"\b(journal|publish\w*|publication|author\w*|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
+    r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
+    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link)\b",
+    re.I,
+)
 NEGATIONS = frozenset("no not never none neither nor without cannot can't didn't doesn't don't isn't wasn't weren't aren't won't".split())
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NUMBER_WORDS = {
