@@ -70,6 +70,13 @@ def test_questions_the_documents_do_not_answer_abstain_with_related_passages(ass
     assert answer.disclaimer
 
 
+def test_a_two_part_question_gets_a_sentence_for_each_part(assistant) -> None:
+    answer = assistant.ask("Which species did Lee use, and did the drug change food seeking?")
+    assert not answer.refused
+    assert re.search(r"\brats?\b", answer.answer) and re.search(r"breakpoint for food|food seeking", answer.answer)
+    assert_grounded(answer, assistant)
+
+
 def test_a_misspelt_question_is_answered_like_the_spelt_one(assistant) -> None:
     answer = assistant.ask("Is lamotrigine an estabished tretment for ketamine use disorder?")
     assert not answer.refused and "established" in answer.standalone_question

@@ -287,29 +287,53 @@ class SentenceRanker:
         out.sort(key=lambda s: -s.score)
         return out
 
-    def choose(self, ranked: list[ScoredSentence], max_sentences: int | None = None) -> list[ScoredSentence]:
-        """The best sentence, then others close to it and not redundant with what is chosen."""
+    def choose(self, ranked: list[ScoredSentence], max_sentences: int | None = None,
+               key_terms: dict[str, float] | None = None) -> list[ScoredSentence]:
+        """The best sentence, then others close to it that add what the answer still lacks.
+
+        Each next pick is the best candidate after a bonus for the question's specific words it
+        brings that the chosen sentences do not have yet, so a two-part question ("how many
+        patients, and what did it do to side effects?") gets a sentence for each part instead of
+        two on the same part. Near-duplicates of a chosen sentence are skipped.
+        """
         s = self.settings
         limit = max_sentences or s.max_sentences
         if not ranked:
             return []
+        floor_ = self.weights.unseen * SPECIFIC_IDF_SHARE
+        specific = {t: w for t, w in (key_terms or {}).items() if w >= floor_}
+        total = sum(specific.values()) or 1.0
         chosen = [ranked[0]]
+        covered = set(content_terms(ranked[0].text)) & specific.keys()
         floor = max(s.sentence_floor, ranked[0].score - s.score_window)
-        for cand in ranked[1:]:
-            if len(chosen) >= limit or cand.score < floor:
+        pool = [c for c in ranked[1:] if c.score >= s.sentence_floor]
+        while len(chosen) < limit and pool:
+            best, best_value = None, -1e9
+            for cand in pool:
+                gain = sum(w for t, w in specific.items() if t not in covered and t in set(content_terms(cand.text))) / total
+                value = cand.score + s.coverage_gain * gain
+                if value >= floor and value > best_value:
+                    best, best_value = cand, value
+            if best is None:
                 break
-            cv = self.vectors.get((cand.chunk_id, cand.index))
-            redundant = False
-            for c in chosen:
-                v = self.vectors.get((c.chunk_id, c.index))
-                if cv is not None and v is not None and float(cv @ v) >= s.redundancy_threshold:
-                    redundant = True
-                    break
-            if not redundant:
-                chosen.append(cand)
+            pool.remove(best)
+            if self._redundant(best, chosen):
+                continue
+            chosen.append(best)
+            covered |= set(content_terms(best.text)) & specific.keys()
         direct = [c for c in chosen if not c.caveat or c is chosen[0]]
         caveats = [c for c in chosen if c.caveat and c is not chosen[0]]
         return direct + caveats
+
+    def _redundant(self, cand: ScoredSentence, chosen: list[ScoredSentence]) -> bool:
+        cv = self.vectors.get((cand.chunk_id, cand.index))
+        if cv is None:
+            return False
+        for c in chosen:
+            v = self.vectors.get((c.chunk_id, c.index))
+            if v is not None and float(cv @ v) >= self.settings.redundancy_threshold:
+                return True
+        return False
 
     def coverage(self, chosen: list[ScoredSentence], key_terms: dict[str, float]) -> tuple[float, list[str]]:
         """Share of the key-term weight found in the evidence: exactly, or as a close synonym."""
@@ -404,7 +428,7 @@ class SentenceRanker:
                  named: set[str] | None = None) -> Evidence:
         key = self.key_terms(message, topic)
         ranked = self.rank(passages, query_vector, key, message, named)
-        chosen = self.choose(ranked)
+        chosen = self.choose(ranked, key_terms=key)
         best = ranked[0].score if ranked else -1.0
         cov, missing = self.coverage(chosen, key)
         features = self.features(ranked, chosen, key, cov, missing, bool(topic), lenient, message, query_vector)

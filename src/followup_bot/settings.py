@@ -85,6 +85,7 @@ class GeneratorSettings(_Section):
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
     min_sentences: int = Field(1, ge=1, le=10, description="Fewest sentences in a non-abstaining answer.")
     sentence_floor: float = Field(0.15, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used.")
+    coverage_gain: float = Field(0.3, ge=0, le=2, description="Extractive: bonus, per share of the question's specific words a sentence adds to the answer, when picking the next sentence.")
     score_window: float = Field(0.2, ge=0, le=1, description="Extractive: sentences within this distance of the best one may join the answer.")
     abstention_model: str = Field(
         "builtin",
