@@ -15,6 +15,7 @@ from followup_bot.text import SpellingCorrector
     ("How long did the infusion last?", "duration"),
     ("How much does a month of treatment cost?", "price"),
     ("How many rats were tested?", "count"),
+    ("How often should use be reassessed?", "frequency"),
 ])
 def test_a_question_asking_for_a_quantity_names_its_answer_type(question: str, kind: str) -> None:
     assert kind in [t.name for t in asked_types(question)]
@@ -66,3 +67,10 @@ def test_framing_is_cut_out_and_instructions_dropped_while_the_question_stays(me
 
 def test_a_question_quoting_the_word_state_is_not_an_injection() -> None:
     assert strip_injection("Does the article state that the drug is approved?") == "Does the article state that the drug is approved?"
+
+
+def test_an_abbreviation_the_corpus_uses_is_kept_as_written() -> None:
+    from followup_bot.text import expand_abbreviations
+
+    assert expand_abbreviations("Is it FDA approved?") == "Is it food and drug administration approved?"
+    assert expand_abbreviations("Is it FDA approved?", keep=lambda w: w.lower() == "fda") == "Is it FDA approved?"

@@ -52,12 +52,14 @@ def test_an_admin_notice_line_is_treated_as_an_injected_role() -> None:
     "Did the combination have anti-suicidal effects in bipolar disorder?",
     "Is the rash serious?",
     "What happens in the rats when lamotrigine is given?",
+    "What happened when a patient who had overdosed needed anaesthesia?",
 ])
 def test_questions_about_the_documents_are_not_mistaken_for_emergencies(message: str) -> None:
     assert triage(message).kind == "ok"
 
 
-@pytest.mark.parametrize("message", ["How much lamotrigine should I take?", "Can I start 100 mg tonight?", "Is it safe for me with my meds?"])
+@pytest.mark.parametrize("message", ["How much lamotrigine should I take?", "Can I start 100 mg tonight?", "Is it safe for me with my meds?",
+                                     "Should he ask his GP for lamictal?"])
 def test_personal_dosing_questions_are_flagged(message: str) -> None:
     result = triage(message)
     assert result.kind == "ok" and result.personal_dose

@@ -36,11 +36,17 @@ class AnswerType:
 ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
         "share",
-        re.compile(r"\b(?:percent(?:age)?s?|proportion|what fraction|what share|how (?:common|often|frequent(?:ly)?|likely|rare)|"
+        re.compile(r"\b(?:percent(?:age)?s?|proportion|what fraction|what share|how (?:common|likely|rare)|"
                    r"(?:relapse|response|remission|success|failure|side[- ]effect|adverse[- ]event|dropout|incidence|prevalence|event) rates?|"
                    r"incidence|prevalence|odds)\b|\bwhat %", re.I),
         re.compile(r"\d\s*%|\bpercent\b|\b" + _NUM + r"\s+(?:of|out of|in)\s+(?:the\s+|every\s+)?(?:\d+|" + _NUM + r")\b|"
                    r"\b(?:majority|minority|half|none|all) of\b|\b(?:rates?|percentages?|proportions?|incidence|prevalence)\b", re.I),
+    ),
+    AnswerType(
+        "frequency",
+        re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b|\bat what intervals?\b", re.I),
+        re.compile(r"\b(?:daily|weekly|monthly|yearly|annually|hourly|every|each|regular(?:ly)?|intervals?|once|twice|"
+                   r"times? (?:a|per)|per (?:day|week|month|year)|frequen\w*|\d+ times)\b", re.I),
     ),
     AnswerType(
         "age",

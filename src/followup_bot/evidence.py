@@ -211,7 +211,7 @@ class SentenceRanker:
         """Stemmed key terms with their weight (idf); a follow-up borrows its topic's terms."""
         self._surface = {}
         terms: dict[str, float] = {}
-        message = expand_abbreviations(message)
+        message = expand_abbreviations(message, keep=lambda w: self.weights.known(stem(w.lower())))
         for w in key_words(message):
             t = self._term(w)
             self._surface.setdefault(t, w)
@@ -301,7 +301,8 @@ class SentenceRanker:
         if not ranked:
             return []
         floor_ = self.weights.unseen * SPECIFIC_IDF_SHARE
-        specific = {t: w for t, w in (key_terms or {}).items() if w >= floor_}
+        # Only words some passage has can be added; a word no passage uses would dilute the gain.
+        specific = {t: w for t, w in (key_terms or {}).items() if w >= floor_ and self.weights.known(t)}
         total = sum(specific.values()) or 1.0
         chosen = [ranked[0]]
         covered = set(content_terms(ranked[0].text)) & specific.keys()

@@ -101,6 +101,9 @@ class Passage(BaseModel):
     cites: list[str] = Field(default_factory=list)
     title: str = ""
     evidence_level: str = ""
+    # "section": not ranked itself, but from the same section as a passage that was (a bullet of
+    # the same list), read so that a question about the whole list gets all of it.
+    via: str = "retrieval"
 
 
 class Citation(BaseModel):

@@ -212,4 +212,30 @@ class HybridRetriever:
                     evidence_level=record.evidence_level if record else "",
                 )
             )
-        return out
+        return out + self.section_siblings(out, query.vector)
+
+    def section_siblings(self, passages: list[Passage], vector: np.ndarray) -> list[Passage]:
+        """Unranked passages from the sections of the top ones, nearest in the document first."""
+        s = self.settings
+        if not s.section_siblings:
+            return []
+        have = {p.chunk_id for p in passages}
+        extra: list[Passage] = []
+        for parent in passages[: s.section_siblings_from]:
+            chunk = self.by_id[parent.chunk_id]
+            if chunk.kind != "text":
+                continue
+            siblings = [c for c in self.chunks if c.source_id == chunk.source_id and c.heading_path == chunk.heading_path
+                        and c.kind == "text" and c.chunk_id not in have]
+            siblings.sort(key=lambda c: abs(c.position - chunk.position))
+            for sib in siblings[: s.section_siblings]:
+                have.add(sib.chunk_id)
+                record = self.records.get(sib.source_id)
+                dense_val = float(self.vectors[sib.chunk_id] @ vector) if sib.chunk_id in self.vectors else None
+                extra.append(Passage(
+                    chunk_id=sib.chunk_id, source_id=sib.source_id, score=0.0, text=sib.text, section=sib.section,
+                    dense_score=None if dense_val is None else round(dense_val, 4), bm25_score=None,
+                    rank=len(passages) + len(extra) + 1, cites=sib.cites, title=record.title if record else "",
+                    evidence_level=record.evidence_level if record else "", via="section",
+                ))
+        return extra

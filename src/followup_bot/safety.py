@@ -68,7 +68,7 @@ _CRISIS = [
 ]
 _PERSONAL_DOSE = [
     r"\b(?:how much|how many (?:mg|milligrams|tablets|pills)|what dose|which dose|what dosage|what amount)\b[^?]{0,60}\b(?:i|me|my|we|he|she|they|him|her|them|should|take|start|give)\b",
-    r"\b(?:should|can|could|may) (?:i|we|he|she|they|my \w+) (?:take|start|increase|double|decrease|stop|up|raise|lower|combine|mix|use|try|switch|give)\b",
+    r"\b(?:should|can|could|may) (?:i|we|he|she|they|my \w+) (?:take|start|increase|double|decrease|stop|up|raise|lower|combine|mix|use|try|switch|give|ask|get|go on|be on|put)\b",
     r"\bmy (?:dose|dosage|prescription|regimen)\b",
     r"\b(?:i|i'm|im) (?:on|taking)\b[^.?!]{0,30}\b\d+ ?mg\b",
     r"\b(?:tonight|tomorrow|this week)\b[^.?!]{0,40}\b(?:mg|dose|take|start)\b",
@@ -111,7 +111,8 @@ _INJECTION = _INJECTION_CLAUSE + _INJECTION_SPAN
 # What is left of a clause once the framing is gone is a question only if it asks something.
 _ASKS = re.compile(r"\?|\b(?:what|which|who|whom|whose|when|where|why|how|tell|explain|summari[sz]e|describe|list|give|show|"
                    r"does|do|did|is|are|was|were|can|could|should|would|will)\b", re.I)
-_INFORMATIONAL = re.compile(r"\b(?:case report|case series|(?:the|a|this|that) (?:case|study|studies|report|paper|article|review|trial)|authors?|published|described|in the (?:case|study|paper|review)|there was a case)\b")
+_INFORMATIONAL = re.compile(r"\b(?:case report|case series|(?:the|a|this|that) (?:case|study|studies|report|paper|article|review|trial)|authors?|published|described|in the (?:case|study|paper|review)|there was a case|"
+                            r"(?:a|the|one|that) patient who had|patients who had|what happened (?:to|when|in))\b")
 _URGENT_SELF = re.compile(r"\b(?:i|i'm|im|me|my|we|our|help|right now|urgent|hurry)\b")
 _ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)(?: notice| note| message| override| update)?\s*[:>\]]", re.I | re.M)
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo)(?:\s+(?:there|bot|assistant|everyone))?\W*$", re.I)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import snowballstemmer
@@ -40,7 +41,8 @@ GENERIC = frozenset(
 BIBLIOGRAPHIC = re.compile(
     r"\b(journal|publish\w*|publication|author\w*|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
     r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
-    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link)\b",
+    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link|"
+    r"which (?:paper|publication|source|reference|article) (?:reported|found|said|showed|described|was|is|did))\b",
     re.I,
 )
 NEGATIONS = frozenset("no not never none neither nor without cannot can't didn't doesn't don't isn't wasn't weren't aren't won't".split())
@@ -122,13 +124,17 @@ ABBREVIATIONS = {
 }
 
 
-def expand_abbreviations(text: str) -> str:
-    """Spell out known abbreviations; two-letter ones only when written in capitals."""
+def expand_abbreviations(text: str, keep: Callable[[str], bool] | None = None) -> str:
+    """Spell out known abbreviations; two-letter ones only when written in capitals.
+
+    `keep(word)` leaves an abbreviation the corpus itself uses: "FDA" then meets "FDA approval"
+    instead of turning into "food … administration" and meeting sentences about rat food.
+    """
 
     def repl(match: re.Match[str]) -> str:
         word = match.group(1)
         full = ABBREVIATIONS.get(word.lower())
-        if full is None or (len(word) < 3 and not word.isupper()):
+        if full is None or (len(word) < 3 and not word.isupper()) or (keep is not None and keep(word)):
             return word
         return full
 
