@@ -20,7 +20,7 @@ from followup_bot.conversation import Standalone
 from followup_bot.evidence import Evidence
 from followup_bot.generators import Draft, GenerationRequest, GeneratorError
 from followup_bot.models import Answer, Citation, GeneratorInfo, Passage, Turn, Verification
-from followup_bot.retrieval import Query, publications_named
+from followup_bot.retrieval import Query
 from followup_bot.safety import Triage
 from followup_bot.text import content_terms
 from followup_bot.verify import VerificationResult, verify_draft
@@ -82,7 +82,7 @@ def build_chain(c: Components) -> Runnable:
             vector = vector / (np.linalg.norm(vector) or 1.0)
         state.query_vector = vector
         query = Query(text=sa.message if sa.is_followup else sa.question, history_text=sa.history_text,
-                      history_weight=sa.history_weight, vector=vector)
+                      history_weight=sa.history_weight, last_answer=sa.last_answer, vector=vector)
         state.passages = c.retriever.retrieve(query)
         return state
 
@@ -93,7 +93,7 @@ def build_chain(c: Components) -> Runnable:
         # A personal question ("can I take it with X?") still deserves the general evidence next
         # to the prescriber statement, so its words need not all be covered.
         lenient = state.triage is not None and state.triage.personal_dose
-        named = publications_named(sa.message, sa.history_text, c.records)
+        named = c.retriever.publications_named(sa.message, sa.history_text, sa.last_answer)
         state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic, lenient=lenient, named=named)
         return state
 

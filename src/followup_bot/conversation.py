@@ -36,6 +36,8 @@ class Standalone:
     history_text: str = ""
     history_weight: float = 0.0
     is_followup: bool = False
+    # The previous answer as shown (markers included): it tells which publication "it" is.
+    last_answer: str = ""
 
 
 def _user_turns(history: list[Turn]) -> list[str]:
@@ -61,8 +63,8 @@ def resolve(message: str, history: list[Turn], settings: ConversationSettings) -
     # The topic is the latest earlier question that stands on its own; later follow-ups refine it.
     topic_index = next((i for i in range(len(users) - 1, -1, -1) if not looks_like_followup(users[i], settings)), 0)
     recent = users[topic_index:]
-    last_answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
-    last_answer = re.sub(r"\[[A-Za-z]?\d*[a-z]?\]", " ", last_answer)[:400]
+    shown = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    last_answer = re.sub(r"\[[A-Za-z]?\d*[a-z]?\]", " ", shown)[:400]
     history_text = " ".join([*recent, last_answer]).strip()
     topic = users[topic_index].strip().rstrip("?.! ")
     question = f"{message.strip().rstrip('?')}? (following up on: {topic})"
@@ -72,4 +74,5 @@ def resolve(message: str, history: list[Turn], settings: ConversationSettings) -
         history_text=history_text,
         history_weight=settings.history_weight,
         is_followup=True,
+        last_answer=shown,
     )

@@ -73,6 +73,9 @@ NAMED_SOURCE_PENALTY = 0.1
 _CAVEAT = ("however", "limited", "remain", "unknown", "not yet", "uncertain", "caution", "but ", "although", "only", "weak")
 
 
+# In a follow-up, the words borrowed from the conversation weigh together at most this share of
+# the new message's own words.
+TOPIC_SHARE = 0.8
 # A sentence holding the kind of answer the question asks for (a number for "how many?") is
 # lifted by this much.
 ANSWER_TYPE_BONUS = 0.05
@@ -217,12 +220,19 @@ class SentenceRanker:
             self._surface.setdefault(t, w)
             terms[t] = self.weights.idf(t)
         if topic:
-            scale = 0.7 if len(terms) <= 1 else 0.25
+            borrowed: dict[str, float] = {}
             for w in key_words(topic):
                 t = self._term(w)
-                if t not in terms:
+                if t not in terms and t not in borrowed:
                     self._surface.setdefault(t, w)
-                    terms[t] = self.weights.idf(t) * scale
+                    borrowed[t] = self.weights.idf(t)
+            # The new message dominates: the topic's words together weigh at most a share of the
+            # message's ("what about the volunteers?" is about volunteers, in the topic's context).
+            own = sum(terms.values())
+            total = sum(borrowed.values()) or 1.0
+            cap = 0.7 if len(terms) <= 1 else 0.25
+            scale = min(cap, TOPIC_SHARE * own / total) if own else cap
+            terms.update({t: w * scale for t, w in borrowed.items()})
         return terms
 
     def named_sources(self, question: str) -> set[str]:
@@ -266,7 +276,9 @@ class SentenceRanker:
                     score -= RECORD_PENALTY
                 if named and chunk.source_id not in named:
                     score -= NAMED_SOURCE_PENALTY
-                specific = any(t in terms and w >= specific_floor for t, w in key_terms.items())
+                # The word's own idf, not its weight here: a follow-up's borrowed topic words are
+                # weighted down but are no less specific.
+                specific = any(t in terms and self.weights.idf(t) >= specific_floor for t in key_terms)
                 if types and specific and any(t.held(sentence.text) for t in types):
                     score += ANSWER_TYPE_BONUS
                 lowered = sentence.text.lower()

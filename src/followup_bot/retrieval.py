@@ -8,6 +8,7 @@ and the source card saying the same thing from crowding out everything else.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ class Query:
     text: str
     history_text: str = ""
     history_weight: float = 0.0
+    last_answer: str = ""
     vector: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -96,16 +98,6 @@ def named_sources(question: str, records: dict[str, DocumentRecord], by_type: bo
     return named
 
 
-def publications_named(message: str, history_text: str, records: dict[str, DocumentRecord]) -> set[str]:
-    """The publications a message is about: named in it, or, for "which journal was it in?" and
-    bare follow-ups, the one the conversation was about. A follow-up with its own subject ("what
-    about in humans?") does not inherit the earlier publication."""
-    named = named_sources(message, records, by_type=True)
-    if not named and history_text and (BIBLIOGRAPHIC.search(message) or not key_words(message)):
-        named = named_sources(history_text, records, by_type=True)
-    return named
-
-
 class HybridRetriever:
     """Dense + BM25 + fusion + diversity over the live chunks of one collection."""
 
@@ -165,7 +157,7 @@ class HybridRetriever:
             bm25_by_id[cid] = float(bm25_scores[i])
             fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
         # A publication named in the question gets its passages a third vote in the fusion.
-        named = publications_named(query.text, query.history_text, self.records)
+        named = self.publications_named(query.text, query.history_text, query.last_answer)
         if named:
             own = [i for i in np.argsort(-bm25_scores) if self.chunks[i].source_id in named][: s.bm25_k]
             for rank, i in enumerate(own):
@@ -174,6 +166,12 @@ class HybridRetriever:
         if not BIBLIOGRAPHIC.search(query.text):
             # Bibliographic records answer "which journal?", not questions about findings.
             fused = {cid: v for cid, v in fused.items() if self.by_id[cid].kind != "record"}
+        else:
+            # …and for those, the record of the publication asked about is the answer.
+            top = max(fused.values(), default=0.0)
+            for chunk in self.chunks:
+                if chunk.kind == "record" and chunk.source_id in named:
+                    fused[chunk.chunk_id] = max(fused.get(chunk.chunk_id, 0.0), top + 1e-6)
         ranked = sorted(fused, key=lambda c: -fused[c])
         chosen: list[str] = []
         per_source: dict[str, int] = {}
@@ -213,6 +211,31 @@ class HybridRetriever:
                 )
             )
         return out + self.section_siblings(out, query.vector)
+
+    def publications_named(self, message: str, history_text: str = "", last_answer: str = "") -> set[str]:
+        """The publications a message is about: named in it, or, for "which journal was it in?"
+        and bare follow-ups, the one the previous answer came from. A follow-up with its own
+        subject ("what about in humans?") does not inherit the earlier publication."""
+        named = named_sources(message, self.records, by_type=True)
+        if named or not history_text or not (BIBLIOGRAPHIC.search(message) or not key_words(message)):
+            return named
+        # The previous answer's markers say where it came from ("[3]" is reference 3)…
+        numbers = {int(n) for n in re.findall(r"\[(\d+)[a-z]?\]", last_answer)}
+        named = {r.id for r in self.records.values() if r.reference_number is not None and r.reference_number in numbers}
+        if named:
+            return named
+        # …or, without markers, the passage it quotes or paraphrases most closely does.
+        if last_answer.strip():
+            scores = self.bm25.scores(last_answer)
+            best = int(np.argmax(scores)) if len(scores) else -1
+            if best >= 0 and scores[best] > 0:
+                chunk = self.chunks[best]
+                owner = self.records.get(chunk.source_id)
+                if owner is not None and owner.kind != "article":
+                    return {chunk.source_id}
+                if len(set(chunk.cites)) == 1:
+                    return set(chunk.cites)
+        return named_sources(history_text, self.records, by_type=True)
 
     def section_siblings(self, passages: list[Passage], vector: np.ndarray) -> list[Passage]:
         """Unranked passages from the sections of the top ones, nearest in the document first."""

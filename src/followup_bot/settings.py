@@ -71,7 +71,7 @@ class RetrievalSettings(_Section):
     bm25_weight: float = Field(1.0, ge=0, le=10, description="Weight of the BM25 ranking in fusion.")
     section_siblings: int = Field(3, ge=0, le=20, description="Also read up to this many other passages of the same section (same document and heading) as each of the top passages; the bullets of one list answer a question together.")
     section_siblings_from: int = Field(8, ge=0, le=50, description="Only the top this many passages bring their section siblings.")
-    max_per_source: int = Field(3, ge=1, le=50, description="Diversity: at most this many passages per document in the top k.")
+    max_per_source: int = Field(4, ge=1, le=50, description="Diversity: at most this many passages per document in the top k.")
     duplicate_threshold: float = Field(0.95, ge=0, le=1, description="Diversity: a candidate this similar (cosine) to a chosen passage is skipped.")
 
 
