@@ -77,6 +77,32 @@ def test_a_two_part_question_gets_a_sentence_for_each_part(assistant) -> None:
     assert_grounded(answer, assistant)
 
 
+def test_which_paper_a_follow_up_means_comes_from_the_previous_answers_marker(assistant) -> None:
+    retriever = assistant.components.retriever
+    named = retriever.publications_named("Which journal was it in?", "some earlier question", "The rats worked less hard [1].")
+    assert named == {"ref1"}
+
+
+def test_without_markers_the_previous_answers_passage_names_the_paper(assistant) -> None:
+    history = [{"role": "user", "content": "Was there a case where anaesthesia failed?"},
+               {"role": "assistant", "content": "A 2014 case report described ketamine anaesthesia failing in a patient who had taken an overdose of lamotrigine."}]
+    answer = assistant.ask("Which paper reported that?", history=history)
+    assert not answer.refused and any(c.source_id == "ref3" for c in answer.citations)
+    assert "Adnan" in answer.answer
+    assert_grounded(answer, assistant)
+
+
+def test_the_rest_of_a_top_passages_section_joins_the_sentence_pool(assistant) -> None:
+    answer = assistant.ask("What does the article say to monitor in these patients?")
+    assert not answer.refused and "rash" in answer.answer.lower()
+    siblings = [p for p in answer.passages if p.via == "section"]
+    ranked = {p.chunk_id for p in answer.passages if p.via == "retrieval"}
+    assert siblings and not ranked & {p.chunk_id for p in siblings}
+    chunks = assistant.components.chunks
+    assert all(any(chunks[p.chunk_id].heading_path == chunks[r].heading_path for r in ranked) for p in siblings)
+    assert_grounded(answer, assistant)
+
+
 def test_a_misspelt_question_is_answered_like_the_spelt_one(assistant) -> None:
     answer = assistant.ask("Is lamotrigine an estabished tretment for ketamine use disorder?")
     assert not answer.refused and "established" in answer.standalone_question

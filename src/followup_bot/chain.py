@@ -83,7 +83,9 @@ def build_chain(c: Components) -> Runnable:
         state.query_vector = vector
         query = Query(text=sa.message if sa.is_followup else sa.question, history_text=sa.history_text,
                       history_weight=sa.history_weight, last_answer=sa.last_answer, vector=vector)
-        state.passages = c.retriever.retrieve(query)
+        ranked = c.retriever.retrieve(query)
+        # The rest of each top passage's section (a list's other bullets) joins the sentence pool.
+        state.passages = ranked + c.retriever.section_siblings(ranked, vector)
         return state
 
     def evidence(state: State) -> State:

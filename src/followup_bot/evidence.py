@@ -69,6 +69,7 @@ _NEUTRAL_PREFIXES = ("re", "co", "pre", "post", "sub", "over", "under", "inter",
 _VERY_RARE_ZIPF = 1.5
 # "in the Adnan review": sentences from the publication the reader names come first.
 NAMED_SOURCE_PENALTY = 0.1
+NAMED_RECORD_BONUS = 0.15
 
 _CAVEAT = ("however", "limited", "remain", "unknown", "not yet", "uncertain", "caution", "but ", "although", "only", "weak")
 
@@ -274,6 +275,10 @@ class SentenceRanker:
                 score = 0.45 * dense + 0.25 * passage_dense + 0.3 * lexical - 0.005 * (passage.rank - 1)
                 if chunk.kind == "record" and not bibliographic:
                     score -= RECORD_PENALTY
+                elif chunk.kind == "record" and chunk.source_id in named:
+                    # "Which paper reported that?": the record of the paper meant is the answer,
+                    # however little its wording resembles the conversation's.
+                    score += NAMED_RECORD_BONUS
                 if named and chunk.source_id not in named:
                     score -= NAMED_SOURCE_PENALTY
                 # The word's own idf, not its weight here: a follow-up's borrowed topic words are

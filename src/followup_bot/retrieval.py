@@ -210,7 +210,7 @@ class HybridRetriever:
                     evidence_level=record.evidence_level if record else "",
                 )
             )
-        return out + self.section_siblings(out, query.vector)
+        return out
 
     def publications_named(self, message: str, history_text: str = "", last_answer: str = "") -> set[str]:
         """The publications a message is about: named in it, or, for "which journal was it in?"
