@@ -1,10 +1,12 @@
 """Sentence-level evidence: rank the sentences of the retrieved passages, and decide to abstain.
 
-The abstention rule combines two signals, calibrated on eval/dev.jsonl (never on the test set):
-a relevance floor on the best sentence, and coverage of the question's key terms by the chosen
+The abstention rule combines two signals, calibrated on the dev sets (never on the test set): how
+relevant the best evidence is, and whether the question's key terms are covered by the chosen
 evidence, weighted by how informative each term is in the corpus. A question whose distinctive
 words ("half-life", "price") appear nowhere in the evidence is not answered from the nearest
-topical sentence, however similar it looks to the embedding model.
+topical sentence, however similar it looks to the embedding model. Two hard rules come first:
+a drug-shaped word no document uses, and a question asking for a kind of answer (a percentage,
+an age, a duration) that the evidence does not hold.
 """
 
 from __future__ import annotations
