@@ -156,3 +156,10 @@ def test_the_bibliographic_record_becomes_a_citable_passage() -> None:
     assert chunk is not None and chunk.kind == "record"
     assert "Some Journal" in chunk.text and "10.1/x" in chunk.text and "Lee et al. 2019" in chunk.text
     assert all(chunk.text[s.start : s.end] == s.text for s in chunk.sentences)
+
+
+def test_a_numeric_volume_in_front_matter_is_read_as_text() -> None:
+    from followup_bot.models import DocumentRecord
+
+    record = DocumentRecord(id="x", path="x.md", volume=194, pages=645)
+    assert (record.volume, record.pages) == ("194", "645")

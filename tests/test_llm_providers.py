@@ -101,6 +101,12 @@ def test_a_marker_closing_a_paragraph_covers_the_uncited_sentences_before_it() -
     ]
 
 
+def test_a_marker_mid_paragraph_is_not_lent_to_the_sentences_before_it() -> None:
+    labels = {"[1]": "c-1", "[2]": "c-2"}
+    sentences, _ = parse_answer("Rats were used [1]. They pressed a lever. A case report exists [2]. It was small.", labels, ABSTAIN)
+    assert [s.markers for s in sentences] == [["[1]"], [], ["[2]"], []]
+
+
 def test_citing_words_before_a_marker_are_dropped_with_it() -> None:
     labels = {"[2]": "c-2"}
     assert [s.text for s in parse_answer("The case report in [2] describes less craving.", labels, ABSTAIN)[0]] == [

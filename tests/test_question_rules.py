@@ -35,13 +35,31 @@ def test_evidence_saying_the_quantity_is_unknown_holds_the_answer() -> None:
 
 
 def test_only_the_interrogative_sentence_sets_the_answer_type() -> None:
-    question = "A blog claims a 90% success rate. Which dose did the study use?"
-    assert [t.name for t in asked_types(question)] == []
+    assert [t.name for t in asked_types("A blog claims a 90% success rate. Which dose did the study use?")] == []
+    assert [t.name for t in asked_types("A blog claims it works. What percentage of patients improved?")] == ["share"]
+
+
+def test_a_yes_no_question_asks_for_no_quantity() -> None:
+    assert asked_types("Did the number of lever presses fall?") == []
+
+
+@pytest.mark.parametrize("question,evidence", [
+    ("How common is serious rash?", "Serious rash is rare."),
+    ("How quickly did craving fall?", "Craving fell rapidly."),
+    ("How often is the rash serious?", "The rash is rarely serious."),
+])
+def test_a_qualitative_answer_holds_a_how_common_or_how_quickly_question(question: str, evidence: str) -> None:
+    assert missing_types(question, [evidence]) == []
 
 
 def test_one_letter_typos_are_mended_against_the_corpus_vocabulary() -> None:
     speller = SpellingCorrector({"treatment", "lamotrigine", "ketamine", "craving"})
     assert speller.correct("Is lamotrigene a tretment for Cravng?") == "Is lamotrigine a treatment for Craving?"
+
+
+def test_contractions_pass_the_speller_untouched() -> None:
+    speller = SpellingCorrector({"should", "were", "lamotrigine"})
+    assert speller.correct("Shouldn't they? Weren't they? Lee's study") == "Shouldn't they? Weren't they? Lee's study"
 
 
 def test_real_words_and_other_drugs_are_never_rewritten() -> None:

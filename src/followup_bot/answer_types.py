@@ -22,6 +22,8 @@ _UNIT = r"(?:seconds?|minutes?|min|hours?|h|days?|weeks?|months?|years?)"
 
 @dataclass(frozen=True)
 class AnswerType:
+    """A kind of answer: how a question asks for it, and how a text that gives it reads."""
+
     name: str
     asks: re.Pattern[str]
     holds: re.Pattern[str]
@@ -33,20 +35,28 @@ class AnswerType:
         return bool(self.holds.search(text))
 
 
+_QUALITATIVE_SHARE = r"\b(?:rare(?:ly)?|uncommon|common(?:ly)?|frequent(?:ly)?|often|usually|seldom|occasional(?:ly)?|sometimes|most|many|few|majority|minority)\b"
+
 ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
         "share",
-        re.compile(r"\b(?:percent(?:age)?s?|proportion|what fraction|what share|how (?:common|likely|rare)|"
+        re.compile(r"\b(?:percent(?:age)?s?|proportion|what fraction|what share|"
                    r"(?:relapse|response|remission|success|failure|side[- ]effect|adverse[- ]event|dropout|incidence|prevalence|event) rates?|"
                    r"incidence|prevalence|odds)\b|\bwhat %", re.I),
         re.compile(r"\d\s*%|\bpercent\b|\b" + _NUM + r"\s+(?:of|out of|in)\s+(?:the\s+|every\s+)?(?:\d+|" + _NUM + r")\b|"
                    r"\b(?:majority|minority|half|none|all) of\b|\b(?:rates?|percentages?|proportions?|incidence|prevalence)\b", re.I),
     ),
     AnswerType(
+        # "How common…?" is answered by "rare" as well as by a number.
+        "commonness",
+        re.compile(r"\bhow (?:common|likely|rare|usual)\b", re.I),
+        re.compile(_QUALITATIVE_SHARE + r"|\d\s*%|\bpercent\b|\b" + _NUM + r"\s+(?:of|out of|in)\s+(?:the\s+)?(?:\d+|" + _NUM + r")\b", re.I),
+    ),
+    AnswerType(
         "frequency",
         re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b|\bat what intervals?\b", re.I),
         re.compile(r"\b(?:daily|weekly|monthly|yearly|annually|hourly|every|each|regular(?:ly)?|intervals?|once|twice|"
-                   r"times? (?:a|per)|per (?:day|week|month|year)|frequen\w*|\d+ times)\b", re.I),
+                   r"times? (?:a|per)|per (?:day|week|month|year)|frequen\w*|\d+ times)\b|" + _QUALITATIVE_SHARE, re.I),
     ),
     AnswerType(
         "age",
@@ -62,7 +72,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "duration",
         re.compile(r"\bhow long\b|\bhow (?:soon|quickly|fast)\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b|"
                    r"\bfor what (?:period|duration)\b|\bwhat duration\b|\bhow much time\b", re.I),
-        re.compile(r"\b" + _NUM + r"[- ]?" + _UNIT + r"\b|\bduration\b|\bhow long\b", re.I),
+        re.compile(r"\b" + _NUM + r"[- ]?" + _UNIT + r"\b|\bduration\b|\bhow long\b|"
+                   r"\b(?:rapid(?:ly)?|quick(?:ly)?|fast|immediate(?:ly)?|slow(?:ly)?|gradual(?:ly)?|within|soon)\b", re.I),
     ),
     AnswerType(
         "price",
@@ -71,17 +82,20 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
     ),
     AnswerType(
         "count",
-        re.compile(r"\bhow many\b(?!\s+(?:seconds|minutes|hours|days|weeks|months|years)\b)|\bnumber of\b|\bsample size\b", re.I),
+        re.compile(r"\bhow many\b(?!\s+(?:seconds|minutes|hours|days|weeks|months|years|times)\b)|\bnumber of\b|\bsample size\b", re.I),
         re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|dozens?|hundreds?|thousands?|several|few|no|none)\b", re.I),
     ),
 )
+# "Did the number of lever presses fall?" asks yes or no, not for a number.
+_YES_NO = re.compile(r"^\W*(?:did|does|do|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\b", re.I)
 
 
 def asked_types(question: str) -> list[AnswerType]:
     """Types asked in the interrogative sentences ("…with a 90% success rate. What dose…?" asks a dose)."""
-    asking = [s for s in re.split(r"(?<=[.?!])\s+", question) if s.rstrip().endswith("?")]
-    text = " ".join(asking) if asking else question
-    return [t for t in ANSWER_TYPES if t.asked(text)]
+    sentences = re.split(r"(?<=[.?!])\s+", question)
+    asking = [s for s in sentences if s.rstrip().endswith("?")] or sentences
+    asking = [s for s in asking if not _YES_NO.match(s)]
+    return [t for t in ANSWER_TYPES if any(t.asked(s) for s in asking)]
 
 
 def missing_types(question: str, evidence_texts: list[str]) -> list[str]:

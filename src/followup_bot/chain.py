@@ -81,8 +81,11 @@ def build_chain(c: Components) -> Runnable:
             vector = (1 - sa.history_weight) * vector + sa.history_weight * hv
             vector = vector / (np.linalg.norm(vector) or 1.0)
         state.query_vector = vector
-        query = Query(text=sa.message if sa.is_followup else sa.question, history_text=sa.history_text,
-                      history_weight=sa.history_weight, last_answer=sa.last_answer, vector=vector)
+        text = sa.message if sa.is_followup else sa.question
+        # Worked out once: retrieval votes for these publications and the ranker prefers them.
+        state.extra["named"] = c.retriever.publications_named(text, sa.history_text, sa.last_answer)
+        query = Query(text=text, history_text=sa.history_text, history_weight=sa.history_weight,
+                      last_answer=sa.last_answer, vector=vector, named=state.extra["named"])
         ranked = c.retriever.retrieve(query)
         # The rest of each top passage's section (a list's other bullets) joins the sentence pool.
         state.passages = ranked + c.retriever.section_siblings(ranked, vector)
@@ -95,8 +98,8 @@ def build_chain(c: Components) -> Runnable:
         # A personal question ("can I take it with X?") still deserves the general evidence next
         # to the prescriber statement, so its words need not all be covered.
         lenient = state.triage is not None and state.triage.personal_dose
-        named = c.retriever.publications_named(sa.message, sa.history_text, sa.last_answer)
-        state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic, lenient=lenient, named=named)
+        state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic, lenient=lenient,
+                                           named=state.extra.get("named"))
         return state
 
     def generate(state: State) -> State:

@@ -8,9 +8,26 @@ passages get their own label ([A1], [A2]) and carry the references the article c
 
 from __future__ import annotations
 
+import re
 import string
 
 from followup_bot.models import Chunk, Citation, DocumentRecord
+
+
+def sources_in(text: str, records: dict[str, DocumentRecord]) -> set[str]:
+    """The documents an answer's markers point to: the inverse of `MarkerBook._next_marker`.
+
+    "[3]" and "[3b]" are reference 3, "[ref1]" and "[ref1-b]" a source without a number; article
+    markers ("[A1]") name no publication and are left out.
+    """
+    labels = {r.marker_label(): r.id for r in records.values() if r.kind != "article"}
+    found = set()
+    for raw in re.findall(r"\[([^\[\]\s]{1,40})\]", text):
+        for label in (raw, raw[:-1], raw.rsplit("-", 1)[0]):
+            if label in labels:
+                found.add(labels[label])
+                break
+    return found
 
 
 class MarkerBook:

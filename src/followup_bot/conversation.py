@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from followup_bot.models import Turn
 from followup_bot.settings import ConversationSettings
-from followup_bot.text import BIBLIOGRAPHIC, content_terms, words
+from followup_bot.text import content_terms, words
 
 _CUE = re.compile(
     r"^\s*(?:and|but|so|also|then|what about|how about|what else|anything else|ok so|okay so|same for|and what|and how|"
@@ -25,6 +25,9 @@ _ANAPHORA = frozenset(
     "it its it's that this these those they them their theirs he she his her him there such same former latter above one ones".split()
 )
 _DEFINITE = re.compile(r"\bthe (?:study|studies|trial|trials|paper|papers|review|report|case|article|patient|patients|authors?|rats?|animals?|drug|medication|dose|combination|interaction|effect|findings?|results?|source|reference|evidence|one)\b", re.I)
+
+# Record fields only a publication has; "how confident is the evidence?" is a question of its own.
+_RECORD_ASK = re.compile(r"\b(?:journal|volume|pages|doi|pmid|published|publication|authors?|wrote|written|title|issue)\b", re.I)
 
 
 @dataclass
@@ -51,7 +54,7 @@ def looks_like_followup(message: str, settings: ConversationSettings) -> bool:
         return True
     short = len(tokens) <= settings.followup_max_words
     # "What volume and pages?" asks for the record of the publication just discussed.
-    if short and (any(t in _ANAPHORA for t in tokens) or _DEFINITE.search(message) or BIBLIOGRAPHIC.search(message)):
+    if short and (any(t in _ANAPHORA for t in tokens) or _DEFINITE.search(message) or _RECORD_ASK.search(message)):
         return True
     return len(terms) <= 1
 

@@ -201,6 +201,13 @@ class SentenceRanker:
         stacked = np.stack(list(sentence_vectors.values())) if sentence_vectors else np.zeros((1, 1))
         self._topic = stacked.mean(axis=0)
 
+    def is_specific(self, term: str) -> bool:
+        """A word that says what the question adds to the corpus's topic ("rash", not "lamotrigine").
+
+        Judged by the word's own idf, not its weight in a question: a follow-up's borrowed topic
+        words are weighted down but are no less specific."""
+        return self.weights.idf(term) >= SPECIFIC_IDF_SHARE * self.weights.unseen
+
     def _term(self, word: str) -> str:
         """The word's stem; for "reassessed" or "coexisting", the corpus's "assess" or "exist"."""
         t = stem(word)
@@ -213,21 +220,22 @@ class SentenceRanker:
                     return base
         return t
 
-    def key_terms(self, message: str, topic: str = "") -> dict[str, float]:
+    def key_terms(self, message: str, topic: str = "", surface: dict[str, str] | None = None) -> dict[str, float]:
         """Stemmed key terms with their weight (idf); a follow-up borrows its topic's terms."""
-        self._surface = {}
+        # surface: stem → the word as the reader wrote it, for messages ("never mention: sedate").
+        surface = {} if surface is None else surface
         terms: dict[str, float] = {}
         message = expand_abbreviations(message, keep=lambda w: self.weights.known(stem(w.lower())))
         for w in key_words(message):
             t = self._term(w)
-            self._surface.setdefault(t, w)
+            surface.setdefault(t, w)
             terms[t] = self.weights.idf(t)
         if topic:
             borrowed: dict[str, float] = {}
             for w in key_words(topic):
                 t = self._term(w)
                 if t not in terms and t not in borrowed:
-                    self._surface.setdefault(t, w)
+                    surface.setdefault(t, w)
                     borrowed[t] = self.weights.idf(t)
             # The new message dominates: the topic's words together weigh at most a share of the
             # message's ("what about the volunteers?" is about volunteers, in the topic's context).
@@ -256,7 +264,6 @@ class SentenceRanker:
         bibliographic = bool(_BIBLIOGRAPHIC.search(question))
         named = self.named_sources(question) if named is None else named
         types = asked_types(question)
-        specific_floor = SPECIFIC_IDF_SHARE * self.weights.unseen
         out: list[ScoredSentence] = []
         for passage in passages:
             chunk = self.chunks.get(passage.chunk_id)
@@ -285,7 +292,7 @@ class SentenceRanker:
                     score -= NAMED_SOURCE_PENALTY
                 # The word's own idf, not its weight here: a follow-up's borrowed topic words are
                 # weighted down but are no less specific.
-                specific = any(t in terms and self.weights.idf(t) >= specific_floor for t in key_terms)
+                specific = any(t in terms and self.is_specific(t) for t in key_terms)
                 if types and specific and any(t.held(sentence.text) for t in types):
                     score += ANSWER_TYPE_BONUS
                 lowered = sentence.text.lower()
@@ -319,9 +326,8 @@ class SentenceRanker:
         limit = max_sentences or s.max_sentences
         if not ranked:
             return []
-        floor_ = self.weights.unseen * SPECIFIC_IDF_SHARE
         # Only words some passage has can be added; a word no passage uses would dilute the gain.
-        specific = {t: w for t, w in (key_terms or {}).items() if w >= floor_ and self.weights.known(t)}
+        specific = {t: w for t, w in (key_terms or {}).items() if self.is_specific(t) and self.weights.known(t)}
         total = sum(specific.values()) or 1.0
         chosen = [ranked[0]]
         covered = set(content_terms(ranked[0].text)) & specific.keys()
@@ -355,7 +361,8 @@ class SentenceRanker:
                 return True
         return False
 
-    def coverage(self, chosen: list[ScoredSentence], key_terms: dict[str, float]) -> tuple[float, list[str]]:
+    def coverage(self, chosen: list[ScoredSentence], key_terms: dict[str, float],
+                 spelled: dict[str, str] | None = None) -> tuple[float, list[str]]:
         """Share of the key-term weight found in the evidence: exactly, or as a close synonym."""
         if not key_terms:
             return 1.0, []
@@ -379,7 +386,7 @@ class SentenceRanker:
             if term in present:
                 covered += weight
                 continue
-            word = getattr(self, "_surface", {}).get(term, term)
+            word = (spelled or {}).get(term, term)
             sim = self.word_vectors.best(word, surface) if self.word_vectors is not None and not word.isdigit() else 0.0
             if sim >= self.settings.synonym_floor:
                 covered += weight * sim
@@ -414,8 +421,10 @@ class SentenceRanker:
 
     def features(self, ranked: list[ScoredSentence], chosen: list[ScoredSentence], key: dict[str, float], cov: float,
                  missing: list[str], is_followup: bool, personal: bool, question: str = "",
-                 query_vector: np.ndarray | None = None) -> dict[str, float]:
-        surface = getattr(self, "_surface", {})
+                 query_vector: np.ndarray | None = None, surface: dict[str, str] | None = None,
+                 ) -> tuple[dict[str, float], list[str], list[str]]:
+        """The model's features, the critical words no document uses, and the answer types missing."""
+        surface = surface or {}
         total = sum(key.values()) or 1.0
         top = chosen[0] if chosen else None
         unseen = [t for t in key if not self.weights.known(t)]
@@ -423,11 +432,10 @@ class SentenceRanker:
         rarity = [english_frequency(surface.get(t, t)) for t in missing_unseen]
         synonyms = [self.word_vectors.best_in_vocabulary(surface.get(t, t)) if self.word_vectors else 0.0 for t in missing_unseen]
         critical = [t for t, z, b in zip(missing_unseen, rarity, synonyms, strict=True) if self._critical_word(surface.get(t, t), z, b)]
-        self._critical = critical
         # Only the best sentence or one sharing a specific word can hold the answer: "two out of
         # five studies" does not answer "what percentage of patients get a rash?".
-        self._missing_types = missing_types(question, [c.text for i, c in enumerate(chosen) if i == 0 or c.specific])
-        return {
+        absent_types = missing_types(question, [c.text for i, c in enumerate(chosen) if i == 0 or c.specific])
+        features = {
             "best": ranked[0].score if ranked else -1.0,
             "dense": top.dense if top else 0.0,
             "lex": top.lexical if top else 0.0,
@@ -439,30 +447,32 @@ class SentenceRanker:
             "crit": float(len(critical)),
             "fu": float(is_followup),
             "personal": float(personal),
-            "atype": float(len(self._missing_types)),
+            "atype": float(len(absent_types)),
             "ctr": self.centered_similarity(query_vector, chosen) if query_vector is not None else 0.0,
             "miss_max": max((key[t] for t in missing), default=0.0) / total,
         }
+        return features, critical, absent_types
 
     def evaluate(self, passages: list[Passage], query_vector: np.ndarray, message: str, topic: str = "", lenient: bool = False,
                  named: set[str] | None = None) -> Evidence:
-        key = self.key_terms(message, topic)
+        surface: dict[str, str] = {}
+        key = self.key_terms(message, topic, surface)
         ranked = self.rank(passages, query_vector, key, message, named)
         chosen = self.choose(ranked, key_terms=key)
         best = ranked[0].score if ranked else -1.0
-        cov, missing = self.coverage(chosen, key)
-        features = self.features(ranked, chosen, key, cov, missing, bool(topic), lenient, message, query_vector)
-        surface = getattr(self, "_surface", {})
+        cov, missing = self.coverage(chosen, key, surface)
+        features, critical, absent_types = self.features(ranked, chosen, key, cov, missing, bool(topic), lenient, message,
+                                                         query_vector, surface)
         abstain, reason, probability = False, "", None
         if not ranked:
             abstain, reason = True, "no passages"
         elif not lenient and features["crit"] > 0:
             # A rare word (a drug, a condition) that no document uses: the question is about
             # something the sources do not discuss, however close the nearest sentence looks.
-            abstain, reason = True, "the documents never mention: " + ", ".join(surface.get(t, t) for t in self._critical)
+            abstain, reason = True, "the documents never mention: " + ", ".join(surface.get(t, t) for t in critical)
         elif not lenient and features["atype"] > 0:
             # "What percentage…?", "how old…?": on-topic evidence without the kind of answer asked for.
-            abstain, reason = True, "the question asks for a " + " and a ".join(self._missing_types) + " that the evidence does not give"
+            abstain, reason = True, "the question asks for a " + " and a ".join(absent_types) + " that the evidence does not give"
         elif self.abstention is not None:
             probability = self.abstention.probability(features)
             if probability >= self.abstention.threshold:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 RefusalReason = Literal["not_in_sources", "out_of_scope", "emergency", "crisis", "invalid_input"]
 Audience = Literal["clinician", "patient"]
@@ -36,6 +36,12 @@ class DocumentRecord(BaseModel):
     content_kind: str = ""
     references: dict[str, str] = Field(default_factory=dict)
     framing: str = ""
+
+    @field_validator("volume", "pages", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        """Front matter may say `volume: 194`; a locator is text ("24(10)", "257-263")."""
+        return str(value) if isinstance(value, int | float) else value
 
     def short_name(self) -> str:
         """"Lee et al. 2019": how a reader refers to a publication."""

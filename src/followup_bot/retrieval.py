@@ -8,7 +8,6 @@ and the source card saying the same thing from crowding out everything else.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 from rank_bm25 import BM25Okapi
 
+from followup_bot.citations import sources_in
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.settings import RetrievalSettings
 from followup_bot.text import BIBLIOGRAPHIC, content_terms, key_words, words
@@ -33,6 +33,8 @@ class Query:
     history_weight: float = 0.0
     last_answer: str = ""
     vector: np.ndarray | None = None
+    # The publications the message is about, when the caller has worked them out already.
+    named: set[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,6 +100,11 @@ def named_sources(question: str, records: dict[str, DocumentRecord], by_type: bo
     return named
 
 
+# The previous answer names a publication only when one passage matches it this many times
+# better (BM25) than any passage of another document.
+CLEAR_MATCH = 1.5
+
+
 class HybridRetriever:
     """Dense + BM25 + fusion + diversity over the live chunks of one collection."""
 
@@ -157,7 +164,7 @@ class HybridRetriever:
             bm25_by_id[cid] = float(bm25_scores[i])
             fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
         # A publication named in the question gets its passages a third vote in the fusion.
-        named = self.publications_named(query.text, query.history_text, query.last_answer)
+        named = query.named if query.named is not None else self.publications_named(query.text, query.history_text, query.last_answer)
         if named:
             own = [i for i in np.argsort(-bm25_scores) if self.chunks[i].source_id in named][: s.bm25_k]
             for rank, i in enumerate(own):
@@ -220,21 +227,23 @@ class HybridRetriever:
         if named or not history_text or not (BIBLIOGRAPHIC.search(message) or not key_words(message)):
             return named
         # The previous answer's markers say where it came from ("[3]" is reference 3)…
-        numbers = {int(n) for n in re.findall(r"\[(\d+)[a-z]?\]", last_answer)}
-        named = {r.id for r in self.records.values() if r.reference_number is not None and r.reference_number in numbers}
+        named = sources_in(last_answer, self.records)
         if named:
             return named
-        # …or, without markers, the passage it quotes or paraphrases most closely does.
+        # …or, without markers, the passage it quotes or paraphrases clearly best does (a refusal
+        # or a summary of several papers matches none of them clearly, and names nothing).
         if last_answer.strip():
             scores = self.bm25.scores(last_answer)
-            best = int(np.argmax(scores)) if len(scores) else -1
-            if best >= 0 and scores[best] > 0:
+            if len(scores) and float(scores.max()) > 0:
+                best = int(np.argmax(scores))
                 chunk = self.chunks[best]
-                owner = self.records.get(chunk.source_id)
-                if owner is not None and owner.kind != "article":
-                    return {chunk.source_id}
-                if len(set(chunk.cites)) == 1:
-                    return set(chunk.cites)
+                others = [float(sc) for sc, c in zip(scores, self.chunks, strict=True) if c.source_id != chunk.source_id]
+                if float(scores[best]) >= CLEAR_MATCH * max(others, default=0.0):
+                    owner = self.records.get(chunk.source_id)
+                    if owner is not None and owner.kind != "article":
+                        return {chunk.source_id}
+                    if len(set(chunk.cites)) == 1:
+                        return set(chunk.cites)
         return named_sources(history_text, self.records, by_type=True)
 
     def section_siblings(self, passages: list[Passage], vector: np.ndarray) -> list[Passage]:

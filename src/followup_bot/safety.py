@@ -24,7 +24,7 @@ _PERSON = r"(?:\bi\b|\bi'm\b|\bim\b|\bme\b|\bmy\b|\bmyself\b|\bwe\b|\bhe\b|\bshe
 _EMERGENCY = [
     r"\bover ?dos(?:e|ed|ing)\b",
     r"\b(?:took|taken|swallowed|ate|had|drank)\b[^.?!]{0,40}\b(?:too many|too much|whole (?:bottle|pack|box)|all (?:of )?(?:my|his|her|their|the) (?:pills|tablets|meds|medication))",
-    r"\bswallowed\b[^.?!]{0,30}\b(?:pills?|tablets?|meds|medication|lamotrigine|ketamine)",
+    r"\bswallowed\b[^.?!]{0,30}\b(?:pills?|tablets?|meds|medications?|medicines?|drugs?|bottle|pack|box|handful)",
     r"\b(?:can'?t|cannot|can not|couldn'?t|not|isn'?t|stopped|struggling to|trouble|difficulty|hard to|barely|hardly)\s+breath(?:e|ing)?\b",
     r"\b(?:did|took|had|taken|done|used|snorted|drank)\s+(?:way\s+|far\s+)?too\s+(?:much|many)\b",
     r"\bcan'?t feel (?:my|his|her|their)\b",
@@ -53,13 +53,16 @@ _CRISIS = [
     r"\b(?:no|nothing) (?:reason|point|left) (?:to|in|for) (?:live|living|going on|me)\b|\bnothing to live for\b",
     r"\b(?:life|living) (?:is(?:n'?t| not)|isnt) worth\b|\bwhat'?s the point (?:of|in) (?:living|life|anything|going on)\b",
     r"\bself[- ]?harm(?:ing)?\b|\bcutting myself\b",
-    r"\btake (?:all|every one) (?:of )?(?:my|the|these|those) (?:pills|tablets|meds|medication|lamotrigine)\b",
+    r"\btake (?:all|every one) (?:of )?(?:my|the|these|those) (?:pills|tablets|meds|medications?|medicines?|drugs|\w+(?:ine|one|pam|lam|zole))\b",
+    r"\b(?:want|wanna|going|gonna|plan(?:ning)?|about|ready) to (?:take|swallow|down) (?:all|every one|the (?:whole|entire) (?:bottle|pack|box))\b",
+    r"\btake (?:all|every one) (?:of )?(?:my|the|these|those) \w+ (?:at once|together|in one go|tonight)\b",
     r"\b(?:goodbye|suicide) (?:note|letter|message)\b|\bsaying goodbye (?:to everyone|for good)\b",
     r"\b(?:overdos\w*|od|od'?ing)\b[^.?!]{0,30}\bon purpose\b|\bon purpose\b[^.?!]{0,30}\boverdos\w*",
     r"\b(?:thinking|thought|thoughts) (?:about|of) (?:overdosing|killing|ending|dying|not waking|death|hurting)\b",
     r"\b(?:lethal|fatal|deadly) (?:dose|amount|overdose)\b|\bhow (?:much|many)\b[^.?!]{0,60}\b(?:to|would|will|could) (?:kill|die)\b",
-    r"\bhow (?:much|many)\b[^.?!]{0,60}\b(?:to|so (?:that )?(?:i|he|she|they)|and) (?:not|never|don'?t|dont|won'?t|wont) (?:wake up|wake|be alive|survive)\b",
-    r"\b(?:to|so (?:that )?i|and) (?:not|never) (?:wake up|be alive|be here anymore)\b",
+    r"(?=.*\b(?:i|me|my|you|someone|somebody|a person)\b)\bhow (?:much|many)\b[^.?!]{0,80}\b(?:to|so (?:that )?(?:i|you|one|someone)|and) (?:not|never|don'?t|dont|won'?t|wont) (?:wake up|wake|be alive|survive)\b",
+    r"\b(?:i|me|my)\b[^.?!]{0,60}\b(?:to|so (?:that )?i|and) (?:not|never) (?:wake up|be alive|be here anymore)\b",
+    r"\bhow (?:much|many)\b[^.?!]{0,60}\b(?:is|are|would be|would it take to be) (?:lethal|fatal|deadly)\b",
     r"\benough (?:pills|tablets|of (?:it|them|my \w+|the \w+)) to (?:die|kill|not wake|end)\b",
     r"\bi'?m done with (?:life|everything|living|it all)\b|\bcan'?t (?:go on|do this anymore|take (?:it|this) anymore|keep going)\b",
     r"\b(?:jump|jumping) (?:off|from) (?:a|the) (?:bridge|roof|building)\b",
@@ -85,7 +88,8 @@ _INJECTION_CLAUSE = [
     r"\bforget\b[^.?!]{0,30}\b(?:instructions?|rules|guidelines|everything|you are|sources?|documents?|context|article)\b",
     r"\b(?:disclaimers?|citations?|safety|filters?|rules|guardrails|restrictions) (?:are|is) (?:now )?(?:off|disabled|removed|gone|lifted)\b",
     r"\b(?:disclaimers?|citations?|safety|filters?|rules|guardrails|restrictions) (?:disabled|removed|lifted|off)\b",
-    r"\b(?:act|behave|respond) as (?:if|an?|the)\b",
+    r"\b(?:act|behave|respond) as (?:if you|an? (?:ai|assistant|bot|chatbot|character|different|unrestricted|evil)|the (?:system|developer|admin))\b",
+    r"\bend (?:your|the|each) (?:reply|replies|answer|answers|response|responses) with\b",
     r"\bpretend (?:to be|you)\b",
     r"\bjailbreak\w*\b",
     r"\bdo anything now\b",
@@ -95,26 +99,31 @@ _INJECTION_CLAUSE = [
     r"\binstead,? (?:say|reply|answer|respond|output|print|write)\b",
     r"\b(?:say|reply|respond|answer|output|print|write|speak|talk)\b[^.?!]{0,20}\b(?:exactly|only|verbatim|exclusively)\b",
     r"\b(?:answer|reply|respond|speak|talk|write) (?:in|like) (?:a |an )?(?:pirate|rhyme|poem|character|\w+ speak)\b",
-    r"(?:^|\band |, )(?:just |simply |please )?(?:state|claim|assert|declare|confirm|tell (?:everyone|readers|them)) that\b",
-    r"\bmake (?:up|(?:one|it|something|them|some|a \w+) up)\b|\binvent\b|\bhallucinate\b|\bfabricate\b",
+    # Imperatives only: "Did the authors make up the data?" asks about the documents.
+    r"(?:^|\b(?:just|please|so|and|then|simply)\s+)(?:make (?:up|(?:one|it|something|them|some|a \w+) up)|invent|hallucinate|fabricate)\b",
 ]
 # Framing that casts the assistant as something else: the words go, the question they wrap stays
 # ("As DAN, tell me the dose…" → "tell me the dose…").
 _INJECTION_SPAN = [
-    r"\byou are (?:now|no longer) (?:an? )?\w+\b|\byou are \w+ now\b|\bas dan\b,?",
+    r"\b(?:from now on,? )?you(?:'re| are) (?:now|no longer) (?!on\b|in\b|at\b|taking\b|using\b|off\b)(?:an? )?\w+\b|\byou(?:'re| are) \w+ now\b|"
+    r"\bfrom now on,? you(?:'re| are) (?:an? )?\w+\b|\bas dan\b,?",
     r"\b(?:an? )?(?:ai|assistant|bot|model)? ?(?:that has|which has|has|have|with) no (?:rules|restrictions|limits|filters)\b",
-    r"\b(?:unrestricted|unfiltered|uncensored)\b",
+    r"\b(?:an? )?(?:unrestricted|unfiltered|uncensored) (?:ai|assistant|bot|chatbot|model|mode|version)\b",
     r"\b(?:developer|dev|god|jailbreak|unrestricted|dan) mode\b",
-    r"\b(?:without|remove|drop|omit|skip|no) (?:the |any |your )?(?:disclaimers?|citations?|warnings?|safety)(?: please)?\b",
+    r"\b(?:without|remove|drop|omit|skip|no) (?:the |any |your )?(?:disclaimers?|citations?|warnings?)(?: please)?(?=\s*(?:[,.;:!?]|and\b|$))",
 ]
 _INJECTION = _INJECTION_CLAUSE + _INJECTION_SPAN
 # What is left of a clause once the framing is gone is a question only if it asks something.
-_ASKS = re.compile(r"\?|\b(?:what|which|who|whom|whose|when|where|why|how|tell|explain|summari[sz]e|describe|list|give|show|"
+_ASKS = re.compile(r"\?|^\W*(?:please\s+)?(?:what|which|who|whom|whose|when|where|why|how|tell|explain|summari[sz]e|describe|list|give|show|"
                    r"does|do|did|is|are|was|were|can|could|should|would|will)\b", re.I)
 _INFORMATIONAL = re.compile(r"\b(?:case report|case series|(?:the|a|this|that) (?:case|study|studies|report|paper|article|review|trial)|authors?|published|described|in the (?:case|study|paper|review)|there was a case|"
                             r"(?:a|the|one|that) patient who had|patients who had|what happened (?:to|when|in))\b")
-_URGENT_SELF = re.compile(r"\b(?:i|i'm|im|me|my|we|our|help|right now|urgent|hurry)\b")
-_ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)(?: notice| note| message| override| update)?\s*[:>\]]", re.I | re.M)
+_URGENT_SELF = re.compile(r"\b(?:i|i'm|im|me|my|we|our|he|she|they|him|her|his|their|he's|she's|they're|help|right now|urgent|hurry)\b")
+# Someone in danger now, whoever the sentence is about: never read as a question about a study.
+_PRESENT_DANGER = re.compile(r"\b(?:is|are|isn'?t|is not|now|still|currently)\b[^.?!]{0,25}\b(?:unconscious|unresponsive|breathing|blue|seizing|having a seizure|"
+                             r"collapsed|dying|not waking|won'?t wake)\b|\b(?:not breathing|stopped breathing|unresponsive|unconscious)\b")
+_ROLE = r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)(?: notice| note| message| override| update)?\s*[:>\]]"
+_ROLE_LINE = re.compile(_ROLE, re.I | re.M)
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo)(?:\s+(?:there|bot|assistant|everyone))?\W*$", re.I)
 _THANKS = re.compile(r"^\W*(?:thanks?(?: you)?(?: so much| very much| a lot)?|thx|ty|cheers|great|ok(?:ay)?|got it|perfect|awesome|cool|bye|goodbye)\W*(?:thanks?(?: you)?)?\W*$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
@@ -145,7 +154,7 @@ def clean_message(message: str) -> str:
 
 
 _TAG_BLOCK = re.compile(r"<\s*(system|assistant|developer|instructions?|admin|sys)\s*>.*?(?:<\s*/\s*\1\s*>|$)|\[/?(?:INST|SYS)\]|<<.*?>>", re.I | re.S)
-_ROLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)(?: notice| note| message| override| update)?\s*[:>\]]\s*", re.I)
+_ROLE_PREFIX = re.compile(_ROLE + r"\s*", re.I)
 _LABEL = re.compile(r"^\s*(?:(?:actual|real|my|the)\s+)?(?:question|q|now|query|ok(?:ay)?|so|user|human|me)\s*[:,-]\s*", re.I)
 
 
@@ -201,7 +210,8 @@ class SafetyTriage:
             return Triage("crisis", text, reason="self-harm or suicidal statement")
         emergency = _any(_EMERGENCY, lowered)
         # "There was a case where someone overdosed…" asks about a document, not for help.
-        about_documents = bool(_INFORMATIONAL.search(lowered)) and not _URGENT_SELF.search(lowered)
+        about_documents = (bool(_INFORMATIONAL.search(lowered)) and not _URGENT_SELF.search(lowered)
+                           and not _PRESENT_DANGER.search(lowered))
         if emergency and not about_documents and (re.search(_PERSON, lowered) or _any(_EMERGENCY_NO_PERSON, lowered)):
             return Triage("emergency", text, reason=f"emergency: {emergency}")
         injection = bool(_ROLE_LINE.search(text) or _TAG_BLOCK.search(text) or _any(_INJECTION, lowered))

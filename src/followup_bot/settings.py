@@ -63,7 +63,7 @@ class StoreSettings(_Section):
 
 
 class RetrievalSettings(_Section):
-    k: int = Field(8, ge=1, le=50, description="Passages handed to the generator.")
+    k: int = Field(8, ge=1, le=50, description="Passages retrieved and ranked for each question (their section siblings join the sentence pool on top).")
     dense_k: int = Field(20, ge=1, le=200, description="Candidates from dense (vector) search before fusion.")
     bm25_k: int = Field(20, ge=1, le=200, description="Candidates from BM25 before fusion.")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant; larger flattens rank differences.")

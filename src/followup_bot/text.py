@@ -190,6 +190,7 @@ class SpellingCorrector:
             self._by_length.setdefault(len(w), []).append(w)
 
     def suggest(self, word: str) -> str | None:
+        """The corpus word `word` is a typo or a clipping of, when there is exactly one."""
         lw = word.lower()
         if not lw.isalpha() or lw in self.vocabulary or english_frequency(lw) >= self.max_zipf + 0.5:
             return None
@@ -210,4 +211,5 @@ class SpellingCorrector:
                 return word
             return fix.capitalize() if word[0].isupper() else fix
 
-        return re.sub(r"[A-Za-z]+", repl, text)
+        # Words with an apostrophe ("shouldn't", "Lee's") are left alone: their parts are not typos.
+        return re.sub(r"[A-Za-z]+(?:'[A-Za-z]+)*", lambda m: m.group(0) if "'" in m.group(0) else repl(m), text)

@@ -321,16 +321,14 @@ def parse_answer(text: str, labels: dict[str, str], abstention: str) -> tuple[li
             if parsed is not None and _norm(parsed.text) not in seen:  # small models loop; a repeat adds nothing
                 seen.add(_norm(parsed.text))
                 parsed_here.append(parsed)
-        # "X. Y. [1]": a marker closing a paragraph covers the uncited sentences before it. The
-        # verifier still checks each of them against that passage, so nothing unsupported gets in.
-        pending: list[DraftSentence] = []
-        for sentence in parsed_here:
-            if not sentence.markers:
-                pending.append(sentence)
-                continue
-            for earlier in pending:
-                earlier.markers = list(sentence.markers)
-            pending = []
+        # "X. Y. [1]": a marker closing a paragraph covers the uncited sentences just before it.
+        # Only the closing one: in "A [1]. B. C [2]." B is not said to come from [2]. The verifier
+        # still checks each sentence against its passage, so nothing unsupported gets in.
+        if parsed_here and parsed_here[-1].markers:
+            for earlier in reversed(parsed_here[:-1]):
+                if earlier.markers:
+                    break
+                earlier.markers = list(parsed_here[-1].markers)
         sentences.extend(parsed_here)
     if saw_abstention and not any(s.markers for s in sentences):
         return [], True
