@@ -65,6 +65,7 @@ _DRUG_LIKE = re.compile(r"(?:ine|one|pam|lam|zole|pril|sartan|olol|mab|tide|vir|
                        r"semide|thiazide|tanyl|adol|orphine|codone|morphone)s?$")
 # Prefixes that leave a word's topic unchanged ("reassess" is about assessing); negating ones
 # ("un-", "non-", "dis-") are left out on purpose.
+LEXICALISED_ZIPF = 3.5
 _NEUTRAL_PREFIXES = ("re", "co", "pre", "post", "sub", "over", "under", "inter", "intra", "multi", "semi")
 # A word no document uses counts as a subject of its own when it is this rare in English (zipf)
 # with no close synonym in the corpus; rarer than ~1 in 30 million words.
@@ -215,8 +216,11 @@ class SentenceRanker:
             return t
         for prefix in _NEUTRAL_PREFIXES:
             if word.startswith(prefix) and len(word) - len(prefix) >= 4:
-                base = stem(word[len(prefix):].lstrip("-"))
-                if self.weights.known(base):
+                rest = word[len(prefix):].lstrip("-")
+                base = stem(rest)
+                # A common prefixed word is a word of its own ("reaction" is not about "action");
+                # a rare one is built on the spot ("reassessed", "coexisting") and keeps its base's sense.
+                if self.weights.known(base) and english_frequency(word) < LEXICALISED_ZIPF:
                     return base
         return t
 

@@ -73,6 +73,8 @@ _PERSONAL_DOSE = [
     r"\b(?:how much|how many (?:mg|milligrams|tablets|pills)|what dose|which dose|what dosage|what amount)\b[^?]{0,60}\b(?:i|me|my|we|he|she|they|him|her|them|should|take|start|give)\b",
     r"\b(?:should|can|could|may) (?:i|we|he|she|they|my \w+) (?:take|start|increase|double|decrease|stop|up|raise|lower|combine|mix|use|try|switch|give|ask|get|go on|be on|put)\b",
     r"\bmy (?:dose|dosage|prescription|regimen)\b",
+    r"\b(?:give|prescribe|recommend|suggest|tell) (?:me|him|her|them|us) (?:a |the |my |his |her |their )?(?:dose|dosage|amount|regimen|schedule|\d+ ?mg)\b",
+    r"\bprescribe (?:me|him|her|them|us)\b|\b(?:dose|dosage|regimen) for my \w+\b",
     r"\b(?:i|i'm|im) (?:on|taking)\b[^.?!]{0,30}\b\d+ ?mg\b",
     r"\b(?:tonight|tomorrow|this week)\b[^.?!]{0,40}\b(?:mg|dose|take|start)\b",
     r"\bdos(?:e|ing|age)\b[^.?!]{0,40}\bfor me\b",
