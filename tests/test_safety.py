@@ -86,7 +86,7 @@ def test_questions_about_the_documents_are_not_mistaken_for_emergencies(message:
 
 
 @pytest.mark.parametrize("message", ["How much lamotrigine should I take?", "Can I start 100 mg tonight?", "Is it safe for me with my meds?",
-                                     "Should he ask his GP for lamictal?"])
+                                     "Should he ask his GP for lamictal?", "Give me a dose for my son", "Prescribe me 200 mg"])
 def test_personal_dosing_questions_are_flagged(message: str) -> None:
     result = triage(message)
     assert result.kind == "ok" and result.personal_dose
