@@ -54,11 +54,10 @@ class LLMJudge:
         """The hard mismatches; checked here too so a change of wording in the heuristic cannot lose them."""
         reasons = [r for r in heuristic.reasons if not _SOFT.match(r)] if not heuristic.supported else []
         missing = numbers(claim) - numbers(passage)
-        if missing and not any("number" in r for r in reasons):
+        if missing:
             reasons.append(f"numbers not in passage: {sorted(missing)}")
-        if not any(r.startswith("dose stated as") for r in reasons):
-            reasons += dose_role_mismatch(claim, passage)
-        return reasons
+        reasons += dose_role_mismatch(claim, passage)
+        return list(dict.fromkeys(reasons))  # the same check may also be among the heuristic's reasons
 
     def _ask(self, claim: str, passage: str) -> bool:
         key = (claim, passage)
