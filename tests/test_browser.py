@@ -8,7 +8,6 @@ Screenshots land in artifacts/screenshots/ (desktop and a 390-px-wide phone).
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from urllib.parse import urlparse
 import pytest
 
 from followup_bot.settings import Settings
+from support import free_port, with_feedback_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -31,17 +31,9 @@ RAT_QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
 TIMEOUT_MS = 20_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def browser_settings(session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = session_settings.model_copy(deep=True)
-    settings.ui.feedback_path = tmp_path_factory.mktemp("ui-browser") / "feedback.jsonl"
-    return settings
+    return with_feedback_file(session_settings, tmp_path_factory.mktemp("ui-browser"))
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +43,7 @@ def page_url(assistant: Any, browser_settings: Settings) -> Iterator[str]:
     from followup_bot.ui import build_app, launch
 
     app = build_app(assistant, browser_settings)
-    url = launch(app, browser_settings, host="127.0.0.1", port=_free_port(), prevent_thread_lock=True, quiet=True)
+    url = launch(app, browser_settings, host="127.0.0.1", port=free_port(), prevent_thread_lock=True, quiet=True)
     yield url
     app.close()
 

@@ -13,7 +13,6 @@ import hashlib
 import importlib.util
 import os
 import re
-import socket
 import struct
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from followup_bot.prompts import PromptLibrary
 from followup_bot.settings import Settings, load_settings
 from followup_bot.text import numbers
 from followup_bot.verify import find_markers
+from support import free_port
 
 ABSTAIN = "The sources provided do not answer this question."
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
@@ -463,12 +463,6 @@ def test_llamacpp_timeout_gives_the_labelled_extractive_fallback(smol_assistant:
 # A provider that is down (no model needed)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _openai_generator(settings: Settings, prompts: PromptLibrary, base_url: str, timeout_s: float = 120.0, model: str = "smollm2") -> Any:
     from followup_bot.generators.openai import OpenAIGenerator
 
@@ -484,7 +478,7 @@ def _openai_generator(settings: Settings, prompts: PromptLibrary, base_url: str,
 
 @pytest.mark.integration
 def test_openai_provider_down_gives_a_clear_message_and_the_extractive_answer(assistant: Any) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     generator = _openai_generator(assistant.settings, assistant.components.prompts, f"http://127.0.0.1:{port}/v1", timeout_s=5)
     t0 = time.perf_counter()
     answer = _with_generator(assistant, generator).ask("What did Lee et al. find about food seeking in rats?")
@@ -503,7 +497,7 @@ def test_openai_provider_down_gives_a_clear_message_and_the_extractive_answer(as
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import httpx
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama_server") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(SMOL_PATH), "--host", "127.0.0.1", "--port", str(port),
            "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 from followup_bot.embeddings import EmbeddingError, SentenceTransformerEmbeddings
 from followup_bot.settings import Settings
 from followup_bot.store import ChunkStore, StoreError, collection_name
+from support import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -126,12 +126,6 @@ def test_a_corrupt_store_gets_a_clear_error(tmp_settings: Settings) -> None:
     tmp_settings.store.path = file_store
     with pytest.raises(StoreError, match="is a file"):
         ChunkStore(tmp_settings)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_http_mode_works_against_a_real_chroma_server(tmp_settings: Settings, tmp_path: Path) -> None:

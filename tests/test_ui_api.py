@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,23 +17,16 @@ import pytest
 
 from followup_bot.models import Answer
 from followup_bot.settings import ConfigError, Settings
+from support import free_port, with_feedback_file
 
 pytestmark = pytest.mark.integration
 
 RAT_QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def ui_settings(session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = session_settings.model_copy(deep=True)
-    settings.ui.feedback_path = tmp_path_factory.mktemp("ui-api") / "feedback.jsonl"
-    return settings
+    return with_feedback_file(session_settings, tmp_path_factory.mktemp("ui-api"))
 
 
 @pytest.fixture(scope="module")

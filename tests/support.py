@@ -1,0 +1,22 @@
+"""Helpers several test modules share (not fixtures; imported as `from support import …`)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from followup_bot.settings import Settings
+
+
+def free_port() -> int:
+    """A port nothing listens on right now, for a real server started by a test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def with_feedback_file(settings: Settings, folder: Path) -> Settings:
+    """A copy of the shared settings whose feedback log goes to the test's own folder."""
+    copy = settings.model_copy(deep=True)
+    copy.ui.feedback_path = folder / "feedback.jsonl"
+    return copy
