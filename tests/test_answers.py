@@ -103,6 +103,13 @@ def test_the_rest_of_a_top_passages_section_joins_the_sentence_pool(assistant) -
     assert_grounded(answer, assistant)
 
 
+def test_a_list_items_label_carries_to_its_later_sentences(assistant) -> None:
+    # "Abdallah et al. 2017: …" opens the item; the dose is in its second sentence.
+    answer = assistant.ask("In the Abdallah 2017 study, what dose of lamotrigine was given?")
+    assert not answer.refused and "300 mg" in answer.answer
+    assert_grounded(answer, assistant)
+
+
 def test_a_misspelt_question_is_answered_like_the_spelt_one(assistant) -> None:
     answer = assistant.ask("Is lamotrigine an estabished tretment for ketamine use disorder?")
     assert not answer.refused and "established" in answer.standalone_question

@@ -63,6 +63,8 @@ RECORD_PENALTY = 0.2
 _DRUG_LIKE = re.compile(r"(?:ine|one|pam|lam|zole|pril|sartan|olol|mab|tide|vir|azine|idone|apine|oxetine|aline|amine|pramine|trexone|xone|barbital|cillin|mycin|statin|profen|dronate|caine|"
                        r"pentin|formin|gliptin|flozin|pion|amate|oxacin|cycline|dipine|tadine|setron|triptan|afil|lukast|parin|"
                        r"semide|thiazide|tanyl|adol|orphine|codone|morphone)s?$")
+# "Mathew et al. 2010: a randomized trial…": a short label before a colon opening a passage.
+_LEAD_LABEL = re.compile(r"^\s*([^:;\n]{2,40}?):\s")
 # Prefixes that leave a word's topic unchanged ("reassess" is about assessing); negating ones
 # ("un-", "non-", "dis-") are left out on purpose.
 LEXICALISED_ZIPF = 3.5
@@ -256,10 +258,15 @@ class SentenceRanker:
         return named_sources(question, self.records)
 
     def _context_terms(self, chunk: Chunk) -> set[str]:
+        """Words every sentence of the passage is about: its headings, its publication, and the
+        label a list item opens with ("Mathew et al. 2010: …" covers the item's later sentences)."""
         record = self.records.get(chunk.source_id)
         extra = " ".join(chunk.heading_path)
         if record is not None and record.kind != "article":
             extra += " " + record.short_name()
+        label = _LEAD_LABEL.match(chunk.text)
+        if label:
+            extra += " " + label.group(1)
         return set(content_terms(extra))
 
     def rank(self, passages: list[Passage], query_vector: np.ndarray, key_terms: dict[str, float], question: str = "",
