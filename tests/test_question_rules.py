@@ -93,3 +93,9 @@ def test_an_abbreviation_the_corpus_uses_is_kept_as_written() -> None:
 
     assert expand_abbreviations("Is it FDA approved?") == "Is it food and drug administration approved?"
     assert expand_abbreviations("Is it FDA approved?", keep=lambda w: w.lower() == "fda") == "Is it FDA approved?"
+
+
+def test_people_is_a_subject_not_question_scaffolding() -> None:
+    from followup_bot.text import key_words
+
+    assert key_words("What about in people?") == ["people"]

@@ -31,7 +31,7 @@ QUESTION_WORDS = frozenset("what which who whom whose when where why how whats".
 GENERIC = frozenset(
     """find found finding look looked looking kind kinds type sort happen happened happens use used using uses
     show showed shown shows mean means meant go going come came make made take taken see seen think thought
-    someone somebody anyone people person right true correct exactly specifically particular general generally
+    someone somebody anyone right true correct exactly specifically particular general generally
     next first last overall number amount lot lots bit little big able possible
     information info detail details data say says said mention mentioned mentions talk talks discuss discussed
     according article articles source sources document documents paper papers text passage here there now
