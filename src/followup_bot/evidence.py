@@ -341,13 +341,15 @@ class SentenceRanker:
         specific = {t: w for t, w in (key_terms or {}).items() if self.is_specific(t) and self.weights.known(t)}
         total = sum(specific.values()) or 1.0
         chosen = [ranked[0]]
-        covered = set(content_terms(ranked[0].text)) & specific.keys()
         floor = max(s.sentence_floor, ranked[0].score - s.score_window)
         pool = [c for c in ranked[1:] if c.score >= s.sentence_floor]
+        # Each sentence's specific words, worked out once rather than on every pass of the loop.
+        brings = {id(c): set(content_terms(c.text)) & specific.keys() for c in [ranked[0], *pool]}
+        covered = set(brings[id(ranked[0])])
         while len(chosen) < limit and pool:
             best, best_value = None, -1e9
             for cand in pool:
-                gain = sum(w for t, w in specific.items() if t not in covered and t in set(content_terms(cand.text))) / total
+                gain = sum(specific[t] for t in brings[id(cand)] - covered) / total
                 value = cand.score + s.coverage_gain * gain
                 if value >= floor and value > best_value:
                     best, best_value = cand, value
@@ -357,7 +359,7 @@ class SentenceRanker:
             if self._redundant(best, chosen):
                 continue
             chosen.append(best)
-            covered |= set(content_terms(best.text)) & specific.keys()
+            covered |= brings[id(best)]
         direct = [c for c in chosen if not c.caveat or c is chosen[0]]
         caveats = [c for c in chosen if c.caveat and c is not chosen[0]]
         return direct + caveats

@@ -126,6 +126,11 @@ class HybridRetriever:
         self.records = records
         self.settings = settings
         self.bm25 = BM25Retriever(chunks=chunks, contexts=contexts, k=settings.bm25_k)
+        # Text chunks by (document, heading path): the sections whose siblings join the pool.
+        self.sections: dict[tuple[str, tuple[str, ...]], list[Chunk]] = {}
+        for chunk in chunks:
+            if chunk.kind == "text":
+                self.sections.setdefault((chunk.source_id, tuple(chunk.heading_path)), []).append(chunk)
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         where = {"doc_hash": {"$in": self.live_hashes}}
@@ -257,8 +262,7 @@ class HybridRetriever:
             chunk = self.by_id[parent.chunk_id]
             if chunk.kind != "text":
                 continue
-            siblings = [c for c in self.chunks if c.source_id == chunk.source_id and c.heading_path == chunk.heading_path
-                        and c.kind == "text" and c.chunk_id not in have]
+            siblings = [c for c in self.sections.get((chunk.source_id, tuple(chunk.heading_path)), []) if c.chunk_id not in have]
             siblings.sort(key=lambda c: abs(c.position - chunk.position))
             for sib in siblings[: s.section_siblings]:
                 have.add(sib.chunk_id)
