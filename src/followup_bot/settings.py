@@ -197,16 +197,17 @@ def preset_names() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in resources.files("followup_bot.presets").iterdir() if p.name.endswith(".toml"))
 
 
-def _read_toml(path: Path, label: str) -> dict[str, Any]:
+def read_toml(path: Path, label: str, what: str = "config file", error: type[Exception] = ConfigError) -> dict[str, Any]:
+    """A TOML file, or one line saying which file is missing, unreadable or malformed, never a traceback."""
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {label}") from None
+        raise error(f"{what} not found: {label}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: not valid TOML ({exc})") from None
+        raise error(f"{label}: not valid TOML ({exc})") from None
     except OSError as exc:
-        raise ConfigError(f"{label}: cannot be read ({exc.strerror})") from None
+        raise error(f"{label}: cannot be read ({exc.strerror})") from None
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any], origin: str, provenance: dict[tuple, str], prefix: tuple = ()) -> None:
@@ -250,10 +251,10 @@ def load_settings(config: str | Path | None = None, preset: str | None = None, r
     provenance: dict[tuple, str] = {}
     default_file = root / CONFIG_FILENAME
     if default_file.is_file():
-        _merge(merged, _read_toml(default_file, str(default_file)), str(default_file), provenance)
+        _merge(merged, read_toml(default_file, str(default_file)), str(default_file), provenance)
     if config is not None:
         path = Path(config)
-        _merge(merged, _read_toml(path, str(path)), str(path), provenance)
+        _merge(merged, read_toml(path, str(path)), str(path), provenance)
     if preset:
         names = preset_names()
         if preset not in names:

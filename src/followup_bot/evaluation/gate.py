@@ -7,13 +7,13 @@ a check.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from followup_bot.evaluation.metrics import METRICS
+from followup_bot.settings import read_toml
 
 JUDGE_KEYS = ("accuracy", "precision", "recall", "f1")
 EXIT_GATE_FAILED = 3
@@ -48,15 +48,7 @@ def _numbers(section: Any, allowed: tuple[str, ...], where: str) -> dict[str, fl
 
 
 def load_gate(path: Path) -> Gate:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise GateError(f"thresholds file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GateError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise GateError(f"{path}: cannot be read ({exc.strerror})") from None
+    data = read_toml(path, str(path), what="thresholds file", error=GateError)
     unknown = set(data) - {"overall", "overall_max", "judge", "by_category"}
     if unknown:
         raise GateError(f"{path}: unknown section(s) {', '.join(sorted(unknown))} (use overall, overall_max, judge, by_category)")
