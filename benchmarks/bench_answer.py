@@ -45,7 +45,9 @@ def questions(path: Path, limit: int) -> list[dict]:
 
 
 def cold_start() -> float:
-    out = subprocess.run([sys.executable, "-c", COLD_SNIPPET, str(time.time())], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", COLD_SNIPPET, str(time.time())], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     return float(out.stdout.strip().splitlines()[-1]) * 1000
 
 
@@ -81,7 +83,9 @@ def main() -> int:
             t0 = time.perf_counter()
             naive(item["question"])
             baseline.append((time.perf_counter() - t0) * 1000)
-            answer = assistant.ask(item["question"], history=item.get("history"), audience=item.get("audience") or "clinician")
+            answer = assistant.ask(
+                item["question"], history=item.get("history"), audience=item.get("audience") or "clinician"
+            )
             for step, ms in answer.timings_ms.items():
                 steps.setdefault(step, []).append(ms)
 
@@ -92,7 +96,9 @@ def main() -> int:
             p50 = statistics.median(steps[step])
             rows.append((f"followup-bot: {step}", p50, pct(steps[step], 0.95), p50 / base_p50))
     n = len(steps.get("total", []))
-    print(f"\nAnswer latency on this machine: {n} asks ({len(items)} questions x {args.rounds} rounds), extractive generator")
+    print(
+        f"\nAnswer latency on this machine: {n} asks ({len(items)} questions x {args.rounds} rounds), extractive generator"
+    )
     print(f"{'step':42} {'p50 ms':>9} {'p95 ms':>9} {'x baseline p50':>15}")
     print("-" * 78)
     for name, p50, p95, ratio in rows:

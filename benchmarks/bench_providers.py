@@ -56,7 +56,9 @@ def time_one(assistant: Assistant, item: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     first: float | None = None
     answer: Answer | None = None
-    for event in assistant.stream(item["question"], history=item.get("history"), audience=item.get("audience") or "clinician"):
+    for event in assistant.stream(
+        item["question"], history=item.get("history"), audience=item.get("audience") or "clinician"
+    ):
         if isinstance(event, str):
             if first is None and event.strip():
                 first = time.perf_counter() - t0
@@ -109,10 +111,25 @@ def start_server(model: str, settings: Settings) -> tuple[subprocess.Popen, str]
     path = ensure_model(model, settings)
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", str(settings.generator.n_ctx), "--n_threads", str(settings.generator.n_threads),
-         "--n_threads_batch", str(settings.generator.n_threads)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(settings.generator.n_ctx),
+            "--n_threads",
+            str(settings.generator.n_threads),
+            "--n_threads_batch",
+            str(settings.generator.n_threads),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
@@ -134,17 +151,26 @@ def table(rows: list[dict[str, Any]]) -> str:
     ]
     for r in rows:
         ratio = f"{r['total_s'] / base:.1f}×" if base else "n/a"
-        lines.append(f"| {r['provider']} | {r['model']} | {r['n']} | {r['first_token_s'] * 1000:.0f} ms | {r['total_s'] * 1000:.0f} ms | "
-                     f"{ratio} | {r['fallbacks']}/{r['n']} | {r['supported']} / {r['removed']} |")
+        lines.append(
+            f"| {r['provider']} | {r['model']} | {r['n']} | {r['first_token_s'] * 1000:.0f} ms | {r['total_s'] * 1000:.0f} ms | "
+            f"{ratio} | {r['fallbacks']}/{r['n']} | {r['supported']} / {r['removed']} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="+", default=["extractive", "local-smollm2"], help="presets to compare (extractive is always added)")
+    parser.add_argument(
+        "--presets",
+        nargs="+",
+        default=["extractive", "local-smollm2"],
+        help="presets to compare (extractive is always added)",
+    )
     parser.add_argument("--n", type=int, default=5, help="questions per provider (medians over these)")
     parser.add_argument("--dataset", default=str(REPO / "eval" / "dev.jsonl"))
-    parser.add_argument("--serve-model", help="also bench the openai provider against `python -m llama_cpp.server` serving this model")
+    parser.add_argument(
+        "--serve-model", help="also bench the openai provider against `python -m llama_cpp.server` serving this model"
+    )
     parser.add_argument("--json", help="write the rows (with per-question runs) to this file")
     args = parser.parse_args(argv)
 
@@ -165,7 +191,13 @@ def main(argv: list[str] | None = None) -> int:
             settings.generator.base_url = url
             settings.generator.model = args.serve_model
             print(f"… openai → llama_cpp.server ({args.serve_model})", file=sys.stderr, flush=True)
-            rows.append(run_row(f"openai-compatible (llama_cpp.server, {args.serve_model})", with_preset(base, settings, "openai"), items))
+            rows.append(
+                run_row(
+                    f"openai-compatible (llama_cpp.server, {args.serve_model})",
+                    with_preset(base, settings, "openai"),
+                    items,
+                )
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=15)

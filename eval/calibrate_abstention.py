@@ -39,7 +39,9 @@ def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
             triage = c.triage.triage(item["question"])
             if triage.kind != "ok" or not triage.message:
                 continue  # safety triage decides these, not the model
-            state = assistant.chain.invoke(State(message=item["question"], history=parse_history(item.get("history")), audience="clinician"))
+            state = assistant.chain.invoke(
+                State(message=item["question"], history=parse_history(item.get("history")), audience="clinician")
+            )
             if state.evidence.abstain:
                 continue  # the hard rare-word rule decided this one before the model is asked
             X.append([state.evidence.features[name] for name in FEATURES])
@@ -50,9 +52,13 @@ def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", nargs="+", default=[str(ROOT / f"eval/{name}.jsonl") for name in ("dev", "dev2", "dev3")])
+    parser.add_argument(
+        "--data", nargs="+", default=[str(ROOT / f"eval/{name}.jsonl") for name in ("dev", "dev2", "dev3")]
+    )
     parser.add_argument("--out", default=str(ROOT / "src/followup_bot/abstention_model.json"))
-    parser.add_argument("--C", type=float, default=3.0, help="inverse regularisation strength (chosen by leave-one-out accuracy)")
+    parser.add_argument(
+        "--C", type=float, default=3.0, help="inverse regularisation strength (chosen by leave-one-out accuracy)"
+    )
     args = parser.parse_args()
     if any("grounding_testset" in d for d in args.data):
         sys.exit("refusing to calibrate on the test set")

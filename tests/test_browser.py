@@ -23,8 +23,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 RAT_QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
@@ -80,7 +86,11 @@ class Session:
         return self.page.locator("#fb-chat .fb-final").last
 
     def outside_requests(self) -> list[str]:
-        return [u for u in self.requests if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in LOCAL_HOSTS]
+        return [
+            u
+            for u in self.requests
+            if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in LOCAL_HOSTS
+        ]
 
     def close(self) -> None:
         self.context.close()
@@ -147,7 +157,9 @@ def test_an_emergency_message_gets_the_emergency_callout(session: Session) -> No
 def test_the_audience_selector_changes_the_framing_of_answers(session: Session) -> None:
     page = session.page
     page.get_by_label("Patient or caregiver").check()
-    page.wait_for_function("document.querySelector('.fb-audience-note').innerText.includes('not medical advice for you')")
+    page.wait_for_function(
+        "document.querySelector('.fb-audience-note').innerText.includes('not medical advice for you')"
+    )
     reply = session.ask(RAT_QUESTION)
     assert "not medical advice for you" in reply.locator(".fb-disclaimer").inner_text()
 
@@ -162,7 +174,11 @@ def test_feedback_buttons_append_a_line_to_the_feedback_file(session: Session, b
     lines = path.read_text().splitlines()
     assert len(lines) == before + 1
     record = json.loads(lines[-1])
-    assert record["rating"] == "helpful" and record["comment"] == "clear, with sources" and record["question"] == RAT_QUESTION
+    assert (
+        record["rating"] == "helpful"
+        and record["comment"] == "clear, with sources"
+        and record["question"] == RAT_QUESTION
+    )
 
 
 def test_a_suggested_question_clear_chat_and_export_work(session: Session) -> None:
@@ -181,7 +197,9 @@ def test_a_suggested_question_clear_chat_and_export_work(session: Session) -> No
     assert "No answers yet" in page.locator("#fb-sources").inner_text()
 
 
-def test_screenshots_on_desktop_and_phone_widths_with_no_request_leaving_the_machine(browser: Any, page_url: str) -> None:
+def test_screenshots_on_desktop_and_phone_widths_with_no_request_leaving_the_machine(
+    browser: Any, page_url: str
+) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, width, height in (("chat.png", 1280, 900), ("chat-mobile.png", 390, 844)):
         tab = Session(browser, page_url, width=width, height=height)

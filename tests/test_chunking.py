@@ -143,15 +143,29 @@ def test_the_real_corpus_has_no_site_chrome_and_every_document_has_passages() ->
         doc = load_document(REPO / "corpus" / record.path)
         for chunk in chunk_document(doc, record, refs):
             seen.add(chunk.source_id)
-            for chrome in ("Personalize", "Help us tailor", "Have a follow-up question", "Article Review Status", "Medical Advisory Board"):
+            for chrome in (
+                "Personalize",
+                "Help us tailor",
+                "Have a follow-up question",
+                "Article Review Status",
+                "Medical Advisory Board",
+            ):
                 assert chrome not in chunk.text
             assert doc.text[chunk.start : chunk.end] == chunk.text
     assert seen == {"article", "ref1", "ref2", "ref3", "ref4", "ref5"}
 
 
 def test_the_bibliographic_record_becomes_a_citable_passage() -> None:
-    record = DocumentRecord(id="r", path="r.md", reference_number=1, title="A title", authors=["Ann Lee", "Bo Chan"],
-                            journal="Some Journal", year=2019, doi="10.1/x")
+    record = DocumentRecord(
+        id="r",
+        path="r.md",
+        reference_number=1,
+        title="A title",
+        authors=["Ann Lee", "Bo Chan"],
+        journal="Some Journal",
+        year=2019,
+        doi="10.1/x",
+    )
     chunk = record_chunk(record)
     assert chunk is not None and chunk.kind == "record"
     assert "Some Journal" in chunk.text and "10.1/x" in chunk.text and "Lee et al. 2019" in chunk.text

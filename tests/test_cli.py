@@ -50,12 +50,24 @@ def test_retrieve_and_batch_ask_work_in_one_process_each(store: Path, tmp_path: 
     passages = json.loads(result.stdout)
     assert len(passages) == 3 and passages[0]["source_id"] == "ref4"
     batch = tmp_path / "in.jsonl"
-    batch.write_text("\n".join(json.dumps(x) for x in [
-        {"id": "a", "question": "Was lamotrigine tested in rats?", "category": "ignored"},
-        {"id": "b", "question": "Which journal?", "history": [{"role": "user", "content": "Tell me about the rat study"},
-                                                                {"role": "assistant", "content": "Lamotrigine lowered the breakpoint [1]."}]},
-        {"id": "c", "question": "", "audience": "patient"},
-    ]) + "\n")
+    batch.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                {"id": "a", "question": "Was lamotrigine tested in rats?", "category": "ignored"},
+                {
+                    "id": "b",
+                    "question": "Which journal?",
+                    "history": [
+                        {"role": "user", "content": "Tell me about the rat study"},
+                        {"role": "assistant", "content": "Lamotrigine lowered the breakpoint [1]."},
+                    ],
+                },
+                {"id": "c", "question": "", "audience": "patient"},
+            ]
+        )
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
     result = run(["ask", "--batch", str(batch), "--out", str(out)], store)
     assert result.returncode == 0, result.stderr
@@ -67,12 +79,15 @@ def test_retrieve_and_batch_ask_work_in_one_process_each(store: Path, tmp_path: 
     assert not list(tmp_path.glob("*.partial"))
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["ask", "--batch", "does-not-exist.jsonl"], "not found"),
-    (["ask", "q", "--history", "does-not-exist.json"], "not found"),
-    (["eval"], "--dataset"),
-    (["ingest", "--preset", "nope"], "unknown preset"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["ask", "--batch", "does-not-exist.jsonl"], "not found"),
+        (["ask", "q", "--history", "does-not-exist.json"], "not found"),
+        (["eval"], "--dataset"),
+        (["ingest", "--preset", "nope"], "unknown preset"),
+    ],
+)
 def test_user_errors_exit_2_with_one_line_and_no_traceback(store: Path, args: list[str], needle: str) -> None:
     result = run(args, store)
     assert result.returncode == 2

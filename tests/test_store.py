@@ -25,7 +25,9 @@ def ids_by_source(store: ChunkStore) -> dict[str, set[str]]:
     return out
 
 
-def test_ingest_is_idempotent_incremental_and_removes_vanished_documents(tmp_settings: Settings, tmp_corpus: Path) -> None:
+def test_ingest_is_idempotent_incremental_and_removes_vanished_documents(
+    tmp_settings: Settings, tmp_corpus: Path
+) -> None:
     store = ChunkStore(tmp_settings)
     first = store.ingest()
     assert first.added == first.chunks > 50 and first.removed == 0
@@ -42,7 +44,9 @@ def test_ingest_is_idempotent_incremental_and_removes_vanished_documents(tmp_set
 
     # Editing one document changes only that document's chunks.
     card = tmp_corpus / "sources" / "ref4_veraart2021.md"
-    card.write_text(card.read_text().replace("Twenty-four studies were included.", "Twenty-four studies were included in total."))
+    card.write_text(
+        card.read_text().replace("Twenty-four studies were included.", "Twenty-four studies were included in total.")
+    )
     edited = ChunkStore(tmp_settings).ingest()
     assert edited.added == 1 and edited.removed == 1
     after = ids_by_source(store)
@@ -62,12 +66,16 @@ def test_ingest_is_idempotent_incremental_and_removes_vanished_documents(tmp_set
     assert len(raw["ids"]) == removed.chunks  # stale records are deleted, not only hidden
 
 
-def test_a_crash_mid_ingest_leaves_the_previous_index_usable(tmp_settings: Settings, tmp_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_ingest_leaves_the_previous_index_usable(
+    tmp_settings: Settings, tmp_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = ChunkStore(tmp_settings)
     store.ingest()
     before = {c.chunk_id: c.text for c in store.live_chunks()}
     card = tmp_corpus / "sources" / "ref1_lee2019.md"
-    card.write_text(card.read_text().replace("Spontaneous locomotor activity was also measured.", "Locomotion was measured too."))
+    card.write_text(
+        card.read_text().replace("Spontaneous locomotor activity was also measured.", "Locomotion was measured too.")
+    )
 
     crashing = ChunkStore(tmp_settings, store.embedder)
     original = crashing._write_state
@@ -132,8 +140,12 @@ def test_http_mode_works_against_a_real_chroma_server(tmp_settings: Settings, tm
     port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         tmp_settings.store.mode = "http"
         tmp_settings.store.port = port

@@ -63,8 +63,18 @@ def test_the_ask_endpoint_returns_a_grounded_answer_whose_markers_all_resolve(cl
     assert markers == {c.marker for c in answer.citations}
     assert all(c.quote for c in answer.citations)
     assert answer.disclaimer.startswith("For healthcare professionals")
-    assert set(result) >= {"answer", "citations", "refused", "refusal_reason", "standalone_question", "disclaimer", "related",
-                           "generator", "verification", "timings_ms"}
+    assert set(result) >= {
+        "answer",
+        "citations",
+        "refused",
+        "refusal_reason",
+        "standalone_question",
+        "disclaimer",
+        "related",
+        "generator",
+        "verification",
+        "timings_ms",
+    }
 
 
 def test_the_ask_endpoint_reads_the_history_to_answer_a_follow_up(client: Any) -> None:
@@ -75,12 +85,17 @@ def test_the_ask_endpoint_reads_the_history_to_answer_a_follow_up(client: Any) -
     assert "rats" in follow["standalone_question"].lower() or follow["citations"]
 
 
-@pytest.mark.parametrize("history_json, hint", [
-    ("[{not json", "not valid JSON"),
-    ('{"role": "user"}', "must be a JSON list"),
-    ('[{"role": "robot", "content": "hi"}]', "history_json: history item 0"),
-])
-def test_a_malformed_history_gets_a_friendly_invalid_input_answer_not_an_error(client: Any, history_json: str, hint: str) -> None:
+@pytest.mark.parametrize(
+    "history_json, hint",
+    [
+        ("[{not json", "not valid JSON"),
+        ('{"role": "user"}', "must be a JSON list"),
+        ('[{"role": "robot", "content": "hi"}]', "history_json: history item 0"),
+    ],
+)
+def test_a_malformed_history_gets_a_friendly_invalid_input_answer_not_an_error(
+    client: Any, history_json: str, hint: str
+) -> None:
     result = client.predict("Which journal was it in?", history_json, "clinician", api_name="/ask")
     assert result["refused"] is True and result["refusal_reason"] == "invalid_input"
     assert hint in result["answer"] and "Traceback" not in result["answer"]
@@ -127,7 +142,7 @@ def test_a_reply_streams_as_an_unverified_draft_before_the_verified_answer_repla
     chat, panel, state, _box, export = updates[-1]
     final = chat[-1]["content"]
     assert "fb-draft" not in final and 'class="fb-chip"' in final
-    assert final.endswith('</p></div>') and "fb-disclaimer" in final
+    assert final.endswith("</p></div>") and "fb-disclaimer" in final
     target = re.search(r'class="fb-chip" href="#([^"]+)"', final).group(1)
     assert f'id="{target}"' in panel and "<mark>" in panel
     assert len(state) == 1 and state[0].answer is not None
@@ -166,14 +181,19 @@ class _Broken:
         raise RuntimeError("secret internal detail")
 
 
-def test_an_exception_while_answering_becomes_a_friendly_chat_message_not_a_traceback(assistant: Any, ui_settings: Settings,
-                                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_an_exception_while_answering_becomes_a_friendly_chat_message_not_a_traceback(
+    assistant: Any, ui_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     from followup_bot.ui.app import ChatPage
 
     page = ChatPage(_Broken(assistant), ui_settings)
     *_, (chat, _panel, state, _box, _export) = _run(page, RAT_QUESTION)
     message = chat[-1]["content"]
-    assert "Sorry, something went wrong" in message and "secret internal detail" not in message and "Traceback" not in message
+    assert (
+        "Sorry, something went wrong" in message
+        and "secret internal detail" not in message
+        and "Traceback" not in message
+    )
     assert "fb-disclaimer" in message
     reference = state[-1].error
     assert reference in message and any(reference in r.getMessage() for r in caplog.records)
@@ -182,7 +202,9 @@ def test_an_exception_while_answering_becomes_a_friendly_chat_message_not_a_trac
     assert "secret internal detail" not in str(raised.value)
 
 
-def test_a_bug_while_rendering_an_answer_also_becomes_a_friendly_message(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_while_rendering_an_answer_also_becomes_a_friendly_message(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from followup_bot.ui import render
 
     def broken(*args: Any, **kwargs: Any) -> str:
@@ -217,7 +239,9 @@ def test_clear_chat_forgets_the_conversation_and_its_evidence(app: Any) -> None:
 
 
 def test_suggested_questions_are_built_from_the_articles_headings(app: Any, assistant: Any) -> None:
-    headings = {h.lower() for c in assistant.components.chunks.values() if c.source_id == "article" for h in c.heading_path}
+    headings = {
+        h.lower() for c in assistant.components.chunks.values() if c.source_id == "article" for h in c.heading_path
+    }
     suggestions = app.fb_page.suggestions
     assert 1 <= len(suggestions) <= 6
     for question in suggestions:
@@ -228,15 +252,18 @@ def test_suggested_questions_are_built_from_the_articles_headings(app: Any, assi
 # ----------------------------------------------------------------------------- serving
 
 
-def test_serve_refuses_to_start_when_auth_is_on_but_the_password_is_missing(ui_settings: Settings,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_to_start_when_auth_is_on_but_the_password_is_missing(
+    ui_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from followup_bot.ui import app as ui_app
 
     settings = ui_settings.model_copy(deep=True)
     settings.ui.auth_user = "reviewer"
     settings.ui.auth_password_env = "FOLLOWUP_BOT_TEST_UI_PASSWORD"
     monkeypatch.delenv("FOLLOWUP_BOT_TEST_UI_PASSWORD", raising=False)
-    monkeypatch.setattr(ui_app.Assistant, "from_settings", lambda *a, **k: pytest.fail("must refuse before loading models"))
+    monkeypatch.setattr(
+        ui_app.Assistant, "from_settings", lambda *a, **k: pytest.fail("must refuse before loading models")
+    )
     with pytest.raises(ConfigError, match="FOLLOWUP_BOT_TEST_UI_PASSWORD"):
         ui_app.serve(settings)
     monkeypatch.setenv("FOLLOWUP_BOT_TEST_UI_PASSWORD", "s3cret")
@@ -251,13 +278,22 @@ def test_basic_auth_protects_the_page_and_the_api(assistant: Any, ui_settings: S
     from followup_bot.ui import build_app, launch
 
     app = build_app(assistant, ui_settings)
-    url = launch(app, ui_settings, host="127.0.0.1", port=free_port(), auth=("reviewer", "s3cret"), prevent_thread_lock=True, quiet=True)
+    url = launch(
+        app,
+        ui_settings,
+        host="127.0.0.1",
+        port=free_port(),
+        auth=("reviewer", "s3cret"),
+        prevent_thread_lock=True,
+        quiet=True,
+    )
     try:
         assert httpx.get(url + "config", timeout=10).status_code == 401
         from gradio_client import Client
 
-        result = Client(url, auth=("reviewer", "s3cret"), verbose=False, analytics_enabled=False,
-                        download_files=False).predict(RAT_QUESTION, "[]", "clinician", api_name="/ask")
+        result = Client(
+            url, auth=("reviewer", "s3cret"), verbose=False, analytics_enabled=False, download_files=False
+        ).predict(RAT_QUESTION, "[]", "clinician", api_name="/ask")
         assert result["citations"]
     finally:
         app.close()

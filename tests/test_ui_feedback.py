@@ -17,19 +17,40 @@ from followup_bot.ui.feedback import append_jsonl, feedback_record, read_jsonl
 
 ANSWER = Answer(
     answer="Lamotrigine lowered the breakpoint [1].",
-    citations=[Citation(marker="[1]", source_id="ref1", chunk_id="c1", quote="Lamotrigine lowered the breakpoint.", start=5, end=40,
-                        title="A rat study", evidence_level="preclinical", chunk_text="long chunk text " * 50)],
+    citations=[
+        Citation(
+            marker="[1]",
+            source_id="ref1",
+            chunk_id="c1",
+            quote="Lamotrigine lowered the breakpoint.",
+            start=5,
+            end=40,
+            title="A rat study",
+            evidence_level="preclinical",
+            chunk_text="long chunk text " * 50,
+        )
+    ],
     standalone_question="Did lamotrigine lower the breakpoint?",
     disclaimer="For healthcare professionals.",
 )
 
 
 def test_a_feedback_record_holds_question_answer_citations_fingerprint_rating_comment_and_time() -> None:
-    record = feedback_record(question="Did it work?", answer=ANSWER, rating="helpful", comment="  clear and sourced  ",
-                             fingerprint="abc123def456", audience="clinician", now=datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+    record = feedback_record(
+        question="Did it work?",
+        answer=ANSWER,
+        rating="helpful",
+        comment="  clear and sourced  ",
+        fingerprint="abc123def456",
+        audience="clinician",
+        now=datetime(2026, 5, 1, 12, 0, tzinfo=UTC),
+    )
     assert record["question"] == "Did it work?"
     assert record["answer"] == ANSWER.answer
-    assert record["citations"][0]["marker"] == "[1]" and record["citations"][0]["quote"] == "Lamotrigine lowered the breakpoint."
+    assert (
+        record["citations"][0]["marker"] == "[1]"
+        and record["citations"][0]["quote"] == "Lamotrigine lowered the breakpoint."
+    )
     assert "chunk_text" not in record["citations"][0]  # the quote identifies the span; the chunk would bloat every line
     assert record["config_fingerprint"] == "abc123def456"
     assert record["rating"] == "helpful" and record["comment"] == "clear and sourced"
@@ -103,7 +124,9 @@ def test_many_processes_appending_at_once_never_corrupt_the_file(tmp_path: Path)
     path = tmp_path / "feedback.jsonl"
     processes, per_process = 4, 150
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(p), str(per_process)], env=env)
-             for p in range(processes)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(p), str(per_process)], env=env)
+        for p in range(processes)
+    ]
     assert [p.wait(timeout=60) for p in procs] == [0] * processes
     _check(path, processes * per_process)

@@ -18,36 +18,85 @@ CLINICIAN = "For healthcare professionals: verify against the primary literature
 PATIENT = "This is general information, not medical advice for you."
 
 RECORDS = {
-    "article": DocumentRecord(id="article", path="article.md", kind="article", title="Can aspirin prevent migraine?",
-                              authors=["Editorial Board"], journal="Example Answers", year=2024, study_type="answer article",
-                              evidence_level="narrative summary", identification_confidence="high",
-                              content_kind="the article's own text"),
-    "ref1": DocumentRecord(id="ref1", path="sources/ref1.md", kind="source", reference_number=1,
-                           title="Aspirin for migraine prophylaxis in mice", authors=["Ann Smith", "Bo Jones", "Cy Lee", "Di Park"],
-                           journal="Journal of Examples", year=2019, doi="10.1000/xyz123", url="https://doi.org/10.1000/xyz123",
-                           study_type="preclinical animal study (mice)", evidence_level="preclinical",
-                           identification_confidence="high",
-                           content_kind="source card: a summary of the abstract written for this corpus, not the publication's own text"),
-    "ref2": DocumentRecord(id="ref2", path="sources/ref2.md", kind="source", reference_number=2, title="A single case",
-                           authors=["Eve Wu"], journal="Case Reports", year=2016, url="javascript:alert(1)",
-                           study_type="case report", evidence_level="case report", identification_confidence="low",
-                           content_kind="source card: bibliographic record only"),
+    "article": DocumentRecord(
+        id="article",
+        path="article.md",
+        kind="article",
+        title="Can aspirin prevent migraine?",
+        authors=["Editorial Board"],
+        journal="Example Answers",
+        year=2024,
+        study_type="answer article",
+        evidence_level="narrative summary",
+        identification_confidence="high",
+        content_kind="the article's own text",
+    ),
+    "ref1": DocumentRecord(
+        id="ref1",
+        path="sources/ref1.md",
+        kind="source",
+        reference_number=1,
+        title="Aspirin for migraine prophylaxis in mice",
+        authors=["Ann Smith", "Bo Jones", "Cy Lee", "Di Park"],
+        journal="Journal of Examples",
+        year=2019,
+        doi="10.1000/xyz123",
+        url="https://doi.org/10.1000/xyz123",
+        study_type="preclinical animal study (mice)",
+        evidence_level="preclinical",
+        identification_confidence="high",
+        content_kind="source card: a summary of the abstract written for this corpus, not the publication's own text",
+    ),
+    "ref2": DocumentRecord(
+        id="ref2",
+        path="sources/ref2.md",
+        kind="source",
+        reference_number=2,
+        title="A single case",
+        authors=["Eve Wu"],
+        journal="Case Reports",
+        year=2016,
+        url="javascript:alert(1)",
+        study_type="case report",
+        evidence_level="case report",
+        identification_confidence="low",
+        content_kind="source card: bibliographic record only",
+    ),
 }
 
 CHUNK_TEXT = "Mice were studied.  Aspirin reduced\nattack frequency in mice. The authors call for trials."
 
 
-def cite(marker: str = "[1]", source_id: str = "ref1", quote: str = "Aspirin reduced attack frequency in mice.",
-         chunk_text: str = CHUNK_TEXT, section: str = "Results") -> Citation:
-    return Citation(marker=marker, source_id=source_id, chunk_id=f"c-{marker}", quote=quote, start=0, end=len(quote),
-                    title=RECORDS.get(source_id, RECORDS["ref1"]).title, evidence_level="preclinical", section=section,
-                    chunk_text=chunk_text)
+def cite(
+    marker: str = "[1]",
+    source_id: str = "ref1",
+    quote: str = "Aspirin reduced attack frequency in mice.",
+    chunk_text: str = CHUNK_TEXT,
+    section: str = "Results",
+) -> Citation:
+    return Citation(
+        marker=marker,
+        source_id=source_id,
+        chunk_id=f"c-{marker}",
+        quote=quote,
+        start=0,
+        end=len(quote),
+        title=RECORDS.get(source_id, RECORDS["ref1"]).title,
+        evidence_level="preclinical",
+        section=section,
+        chunk_text=chunk_text,
+    )
 
 
 def answered(text: str = "Aspirin reduced attacks in mice [1]. A case was reported [2].", **kw: object) -> Answer:
-    base: dict = {"answer": text, "citations": [cite(), cite("[2]", "ref2", "A patient improved.", "A patient improved.", "Case")],
-                  "standalone_question": "Does aspirin prevent migraine?", "disclaimer": CLINICIAN,
-                  "verification": Verification(sentences=2, supported=2), "timings_ms": {"total": 42.0}}
+    base: dict = {
+        "answer": text,
+        "citations": [cite(), cite("[2]", "ref2", "A patient improved.", "A patient improved.", "Case")],
+        "standalone_question": "Does aspirin prevent migraine?",
+        "disclaimer": CLINICIAN,
+        "verification": Verification(sentences=2, supported=2),
+        "timings_ms": {"total": 42.0},
+    }
     base.update(kw)
     return Answer(**base)
 
@@ -56,7 +105,9 @@ def test_markers_become_chips_that_link_to_their_passage_card() -> None:
     html = render.render_answer(answered(), "Does aspirin prevent migraine?", 3, RECORDS)
     chips = re.findall(r'<a class="fb-chip" href="#([^"]+)"', html)
     assert chips == ["fb-src-3-1", "fb-src-3-2"]
-    panel = render.render_source_panel([Exchange("q1", answered()), Exchange("q2", answered()), Exchange("q3", answered())], RECORDS)
+    panel = render.render_source_panel(
+        [Exchange("q1", answered()), Exchange("q2", answered()), Exchange("q3", answered())], RECORDS
+    )
     for target in chips:
         assert f'id="{target}"' in panel
     assert "[1]" in re.sub(r"<[^>]+>", "", html)  # brackets stay in the text, for copying and screen readers
@@ -67,14 +118,19 @@ def test_letter_and_article_markers_get_safe_unique_ids() -> None:
     assert render.passage_id(2, "[1b]") == "fb-src-2-1b"
     assert render.passage_id(1, "[A1]") == "fb-src-1-A1"
     assert render.passage_id(1, "[my doc-b]") == "fb-src-1-my-doc-b"
-    answer = answered("First [1]. Second [1b]. Third [A1].", citations=[cite("[1]"), cite("[1b]"), cite("[A1]", "article")])
+    answer = answered(
+        "First [1]. Second [1b]. Third [A1].", citations=[cite("[1]"), cite("[1b]"), cite("[A1]", "article")]
+    )
     html = render.render_answer(answer, "q", 1, RECORDS)
     assert re.findall(r'href="#(fb-src-[^"]+)"', html) == ["fb-src-1-1", "fb-src-1-1b", "fb-src-1-A1"]
 
 
 def test_every_final_message_ends_with_the_answers_audience_disclaimer() -> None:
-    for answer in (answered(), answered(disclaimer=PATIENT, audience="patient"),
-                   Answer(answer="Call now.", refused=True, refusal_reason="emergency", disclaimer=PATIENT)):
+    for answer in (
+        answered(),
+        answered(disclaimer=PATIENT, audience="patient"),
+        Answer(answer="Call now.", refused=True, refusal_reason="emergency", disclaimer=PATIENT),
+    ):
         html = render.render_answer(answer, "q", 1, RECORDS)
         assert html.endswith(f'<p class="fb-disclaimer">{render.esc(answer.disclaimer)}</p></div>')
 
@@ -88,12 +144,24 @@ def test_drafts_and_errors_also_end_with_the_disclaimer_and_errors_show_no_trace
 
 
 def test_an_emergency_reply_is_a_red_alert_and_a_crisis_reply_an_amber_one() -> None:
-    emergency = Answer(answer="**Call 911 now**, or go to the nearest emergency department.", refused=True,
-                       refusal_reason="emergency", disclaimer=CLINICIAN, standalone_question="my friend is not breathing")
-    crisis = Answer(answer="Call or text 988. See https://findahelpline.com.", refused=True, refusal_reason="crisis", disclaimer=CLINICIAN)
+    emergency = Answer(
+        answer="**Call 911 now**, or go to the nearest emergency department.",
+        refused=True,
+        refusal_reason="emergency",
+        disclaimer=CLINICIAN,
+        standalone_question="my friend is not breathing",
+    )
+    crisis = Answer(
+        answer="Call or text 988. See https://findahelpline.com.",
+        refused=True,
+        refusal_reason="crisis",
+        disclaimer=CLINICIAN,
+    )
     e_html = render.render_answer(emergency, "my friend is not breathing", 1, RECORDS)
     c_html = render.render_answer(crisis, "I want to end it", 1, RECORDS)
-    assert 'class="fb-callout fb-callout-emergency" role="alert"' in e_html and "<strong>Call 911 now</strong>" in e_html
+    assert (
+        'class="fb-callout fb-callout-emergency" role="alert"' in e_html and "<strong>Call 911 now</strong>" in e_html
+    )
     assert 'class="fb-callout fb-callout-crisis" role="alert"' in c_html
     assert '<a href="https://findahelpline.com"' in c_html
     assert "Understood as" not in c_html
@@ -102,22 +170,43 @@ def test_an_emergency_reply_is_a_red_alert_and_a_crisis_reply_an_amber_one() -> 
 def test_a_follow_up_shows_what_it_was_understood_as_and_a_plain_question_does_not() -> None:
     follow = answered(standalone_question="What about in humans? (following up on: aspirin in mice)")
     assert "Understood as: <em>What about in humans? (following up on: aspirin in mice)</em>" in render.render_answer(
-        follow, "What about in humans?", 2, RECORDS)
+        follow, "What about in humans?", 2, RECORDS
+    )
     same = answered(standalone_question="does aspirin prevent migraine")
     assert "Understood as" not in render.render_answer(same, "Does aspirin prevent migraine?", 1, RECORDS)
 
 
 def test_an_abstention_lists_the_closest_passages_as_related_but_not_an_answer() -> None:
-    related = [Passage(chunk_id="c9", source_id="ref1", score=0.1, text="Mice were studied for eight weeks.", section="Methods")]
-    abstain = Answer(answer="The documents don't address this.", refused=True, refusal_reason="not_in_sources",
-                     related=related, disclaimer=CLINICIAN)
+    related = [
+        Passage(
+            chunk_id="c9", source_id="ref1", score=0.1, text="Mice were studied for eight weeks.", section="Methods"
+        )
+    ]
+    abstain = Answer(
+        answer="The documents don't address this.",
+        refused=True,
+        refusal_reason="not_in_sources",
+        related=related,
+        disclaimer=CLINICIAN,
+    )
     message = render.render_answer(abstain, "Does aspirin cause hair loss?", 4, RECORDS)
-    assert "Related, but not an answer" in message and 'href="#fb-rel-4-1"' in message and "Smith et al. 2019 · Methods" in message
-    panel = render.render_source_panel([Exchange("a", answered())] * 3 + [Exchange("Does aspirin cause hair loss?", abstain)], RECORDS)
+    assert (
+        "Related, but not an answer" in message
+        and 'href="#fb-rel-4-1"' in message
+        and "Smith et al. 2019 · Methods" in message
+    )
+    panel = render.render_source_panel(
+        [Exchange("a", answered())] * 3 + [Exchange("Does aspirin cause hair loss?", abstain)], RECORDS
+    )
     assert "Related, but not an answer" in panel and 'id="fb-rel-4-1"' in panel
     assert "Mice were studied for eight weeks." in panel
-    invalid = Answer(answer="I couldn't read a question.", refused=True, refusal_reason="invalid_input", related=related,
-                     disclaimer=CLINICIAN)
+    invalid = Answer(
+        answer="I couldn't read a question.",
+        refused=True,
+        refusal_reason="invalid_input",
+        related=related,
+        disclaimer=CLINICIAN,
+    )
     assert "Related, but not an answer" not in render.render_answer(invalid, "", 1, RECORDS)
 
 
@@ -131,10 +220,21 @@ def test_the_quoted_span_is_highlighted_inside_its_passage_even_across_whitespac
 
 def test_a_passage_card_shows_the_full_record_of_its_source() -> None:
     card = render.render_passage_card(cite(), 1, RECORDS)
-    for expected in ("Smith et al. 2019", "Ann Smith, Bo Jones, Cy Lee, et al.", "Aspirin for migraine prophylaxis in mice",
-                     "<em>Journal of Examples</em>, 2019", 'href="https://doi.org/10.1000/xyz123"', "doi:10.1000/xyz123",
-                     "preclinical animal study (mice)", 'class="fb-badge fb-level-preclinical"', "Identification confidence",
-                     "fb-conf-high", "source card: a summary of the abstract", "Results", "<mark>"):
+    for expected in (
+        "Smith et al. 2019",
+        "Ann Smith, Bo Jones, Cy Lee, et al.",
+        "Aspirin for migraine prophylaxis in mice",
+        "<em>Journal of Examples</em>, 2019",
+        'href="https://doi.org/10.1000/xyz123"',
+        "doi:10.1000/xyz123",
+        "preclinical animal study (mice)",
+        'class="fb-badge fb-level-preclinical"',
+        "Identification confidence",
+        "fb-conf-high",
+        "source card: a summary of the abstract",
+        "Results",
+        "<mark>",
+    ):
         assert expected in card, expected
 
 
@@ -142,14 +242,26 @@ def test_a_source_card_summary_is_labelled_as_not_the_papers_own_words() -> None
     summary = render.render_passage_card(cite(), 1, RECORDS)
     assert "fb-kind-summary" in summary and "Summary written for this corpus, not the paper&#x27;s own words" in summary
     article = render.render_passage_card(cite("[A1]", "article"), 1, RECORDS)
-    assert "fb-kind-article" in article and "The article&#x27;s own text" in article and "Summary written" not in article
+    assert (
+        "fb-kind-article" in article and "The article&#x27;s own text" in article and "Summary written" not in article
+    )
     record = render.render_passage_card(cite("[1c]", section=render.RECORD_SECTION), 1, RECORDS)
     assert "Bibliographic record compiled for this corpus" in record
 
 
 def test_evidence_levels_get_distinct_badges() -> None:
-    classes = {level: render.evidence_class(level) for level in
-               ("preclinical", "case report", "review of small studies", "systematic review", "randomised trial", "narrative summary", "")}
+    classes = {
+        level: render.evidence_class(level)
+        for level in (
+            "preclinical",
+            "case report",
+            "review of small studies",
+            "systematic review",
+            "randomised trial",
+            "narrative summary",
+            "",
+        )
+    }
     assert classes["preclinical"] == "fb-level-preclinical" and classes["case report"] == "fb-level-case"
     assert classes["review of small studies"] == classes["systematic review"] == "fb-level-review"
     assert classes["randomised trial"] == "fb-level-trial" and classes["narrative summary"] == "fb-level-narrative"
@@ -158,9 +270,15 @@ def test_evidence_levels_get_distinct_badges() -> None:
 
 def test_document_model_and_user_text_cannot_inject_markup_or_load_anything() -> None:
     evil = '<img src="http://evil.example/x.png" onerror="alert(1)">'
-    answer = answered(f"Claim {evil} [1].", citations=[cite(quote="quote", chunk_text=f"quote {evil}")],
-                      standalone_question=evil, notice=evil)
-    html = render.render_answer(answer, "q", 1, RECORDS) + render.render_user_message(evil + "\n![x](http://evil.example/y.png)")
+    answer = answered(
+        f"Claim {evil} [1].",
+        citations=[cite(quote="quote", chunk_text=f"quote {evil}")],
+        standalone_question=evil,
+        notice=evil,
+    )
+    html = render.render_answer(answer, "q", 1, RECORDS) + render.render_user_message(
+        evil + "\n![x](http://evil.example/y.png)"
+    )
     html += render.render_source_panel([Exchange(evil, answer)], RECORDS)
     assert "<img" not in html and "&lt;img" in html
     assert "javascript:" not in render.render_passage_card(cite("[2]", "ref2"), 1, RECORDS)
@@ -168,7 +286,9 @@ def test_document_model_and_user_text_cannot_inject_markup_or_load_anything() ->
 
 def test_chat_messages_are_single_line_html_so_markdown_never_reinterprets_them() -> None:
     answer = answered("First paragraph [1].\n\nSecond paragraph [2].")
-    messages = render.chat_messages([Exchange("line one\nline two", answer), Exchange("broken", None, error="ref123")], RECORDS, CLINICIAN)
+    messages = render.chat_messages(
+        [Exchange("line one\nline two", answer), Exchange("broken", None, error="ref123")], RECORDS, CLINICIAN
+    )
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert all("\n" not in m["content"] for m in messages)
     assert messages[1]["content"].count('<p class="fb-text">') == 2
@@ -176,7 +296,9 @@ def test_chat_messages_are_single_line_html_so_markdown_never_reinterprets_them(
 
 
 def test_the_source_panel_shows_the_newest_answer_open_and_older_ones_folded() -> None:
-    panel = render.render_source_panel([Exchange("old question", answered()), Exchange("new question", answered())], RECORDS)
+    panel = render.render_source_panel(
+        [Exchange("old question", answered()), Exchange("new question", answered())], RECORDS
+    )
     assert panel.index('id="fb-turn-2" open') < panel.index('id="fb-turn-1"')
     assert 'id="fb-turn-1" open' not in panel
     assert "Documents the assistant can quote (3)" in panel
@@ -189,14 +311,24 @@ def test_a_safety_reply_has_no_evidence_in_the_panel() -> None:
 
 
 def test_the_banner_keeps_its_bold_warnings_and_stays_escaped() -> None:
-    banner = render.render_banner("**Educational information, not medical advice.** In an emergency, **call 911** <b>x</b>.")
+    banner = render.render_banner(
+        "**Educational information, not medical advice.** In an emergency, **call 911** <b>x</b>."
+    )
     assert 'id="fb-banner"' in banner and "<strong>Educational information, not medical advice.</strong>" in banner
     assert "<strong>call 911</strong>" in banner and "&lt;b&gt;" in banner
 
 
 def _chunk(i: int, path: list[str], source: str = "article", kind: str = "text") -> Chunk:
-    return Chunk(chunk_id=f"c{i}", source_id=source, text="t", section=path[-1] if path else "", heading_path=path, start=i * 10,
-                 end=i * 10 + 5, kind=kind)
+    return Chunk(
+        chunk_id=f"c{i}",
+        source_id=source,
+        text="t",
+        section=path[-1] if path else "",
+        heading_path=path,
+        start=i * 10,
+        end=i * 10 + 5,
+        kind=kind,
+    )
 
 
 def test_suggested_questions_come_from_the_articles_own_leaf_headings_in_reading_order() -> None:
@@ -222,18 +354,42 @@ def test_suggested_questions_come_from_the_articles_own_leaf_headings_in_reading
 
 
 def test_the_markdown_export_holds_questions_answers_citations_and_source_records() -> None:
-    abstain = Answer(answer="Not in the documents.", refused=True, refusal_reason="not_in_sources", disclaimer=CLINICIAN,
-                     related=[Passage(chunk_id="c9", source_id="ref1", score=0.1, text="Mice were studied.", section="Methods")])
+    abstain = Answer(
+        answer="Not in the documents.",
+        refused=True,
+        refusal_reason="not_in_sources",
+        disclaimer=CLINICIAN,
+        related=[Passage(chunk_id="c9", source_id="ref1", score=0.1, text="Mice were studied.", section="Methods")],
+    )
     text = render.export_markdown(
-        [Exchange("Does aspirin prevent migraine?", answered()), Exchange("Hair loss?", abstain), Exchange("Oops", None, error="e1")],
-        RECORDS, title="Can aspirin prevent migraine?", banner="**Not medical advice.**", fingerprint="abc123",
-        now=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
-    for expected in ("# Follow-up questions: Can aspirin prevent migraine?", "2026-01-02 03:04 UTC", "configuration abc123",
-                     "## 1. Does aspirin prevent migraine?", "Aspirin reduced attacks in mice [1].",
-                     '- [1] Smith et al. 2019, section "Results": "Aspirin reduced attack frequency in mice."',
-                     "Related, but not an answer:", "error occurred (reference e1)", f"*{CLINICIAN}*", "## Sources",
-                     "**[1] Smith et al. 2019**", "DOI: [10.1000/xyz123](https://doi.org/10.1000/xyz123)",
-                     "Evidence level: preclinical", "Identification confidence: high", "Content: source card"):
+        [
+            Exchange("Does aspirin prevent migraine?", answered()),
+            Exchange("Hair loss?", abstain),
+            Exchange("Oops", None, error="e1"),
+        ],
+        RECORDS,
+        title="Can aspirin prevent migraine?",
+        banner="**Not medical advice.**",
+        fingerprint="abc123",
+        now=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+    )
+    for expected in (
+        "# Follow-up questions: Can aspirin prevent migraine?",
+        "2026-01-02 03:04 UTC",
+        "configuration abc123",
+        "## 1. Does aspirin prevent migraine?",
+        "Aspirin reduced attacks in mice [1].",
+        '- [1] Smith et al. 2019, section "Results": "Aspirin reduced attack frequency in mice."',
+        "Related, but not an answer:",
+        "error occurred (reference e1)",
+        f"*{CLINICIAN}*",
+        "## Sources",
+        "**[1] Smith et al. 2019**",
+        "DOI: [10.1000/xyz123](https://doi.org/10.1000/xyz123)",
+        "Evidence level: preclinical",
+        "Identification confidence: high",
+        "Content: source card",
+    ):
         assert expected in text, expected
     assert "javascript:" not in text
 

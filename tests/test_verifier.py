@@ -34,8 +34,15 @@ def chunk_with(chunks: dict[str, Chunk], text: str, source_id: str | None = None
     return found[0]
 
 
-def run(parts: dict[str, Any], sentences: list[tuple[str, list[str]]], labels: dict[str, str], judge: Any = None) -> VerificationResult:
-    draft = Draft(sentences=[DraftSentence(text=t, markers=m) for t, m in sentences], provider="test", model="crafted", labels=labels)
+def run(
+    parts: dict[str, Any], sentences: list[tuple[str, list[str]]], labels: dict[str, str], judge: Any = None
+) -> VerificationResult:
+    draft = Draft(
+        sentences=[DraftSentence(text=t, markers=m) for t, m in sentences],
+        provider="test",
+        model="crafted",
+        labels=labels,
+    )
     return verify_draft(draft, MarkerBook(parts["chunks"], parts["records"]), parts["chunks"], judge or parts["judge"])
 
 
@@ -83,7 +90,9 @@ GOOD = [
 
 
 @pytest.mark.parametrize(("text", "markers"), GOOD)
-def test_supported_sentences_are_kept_with_exact_quotes(parts: dict[str, Any], labels: dict[str, str], text: str, markers: list[str]) -> None:
+def test_supported_sentences_are_kept_with_exact_quotes(
+    parts: dict[str, Any], labels: dict[str, str], text: str, markers: list[str]
+) -> None:
     result = run(parts, [(text, markers)], labels)
     assert_consistent(result, 1)
     assert result.record.removed == 0, result.record.details
@@ -101,14 +110,20 @@ BAD = [
     pytest.param("Lamotrigine changed the breakpoint for food.", ["[1]"], id="flipped-negation"),
     pytest.param("Lithium had significant interactions with ketamine.", ["[4c]"], id="flipped-negation-2"),
     pytest.param("In rats, memantine did not change the breakpoint for food.", ["[1]"], id="swapped-drug"),
-    pytest.param("The maximum recommended daily dose of lamotrigine for ketamine use disorder is 100 mg.", ["[A1]"], id="invented-dose"),
+    pytest.param(
+        "The maximum recommended daily dose of lamotrigine for ketamine use disorder is 100 mg.",
+        ["[A1]"],
+        id="invented-dose",
+    ),
     pytest.param("Lamotrigine did not change the breakpoint for food.", [], id="missing-marker"),
     pytest.param("Lamotrigine did not change the breakpoint for food.", ["[9]"], id="invalid-marker"),
 ]
 
 
 @pytest.mark.parametrize(("text", "markers"), BAD)
-def test_unsupported_sentences_are_removed(parts: dict[str, Any], labels: dict[str, str], text: str, markers: list[str]) -> None:
+def test_unsupported_sentences_are_removed(
+    parts: dict[str, Any], labels: dict[str, str], text: str, markers: list[str]
+) -> None:
     result = run(parts, [(text, markers)], labels)
     assert_consistent(result, 1)
     assert result.sentences == [] and result.record.removed == 1
@@ -125,7 +140,10 @@ def test_mixed_draft_keeps_only_what_is_supported(parts: dict[str, Any], labels:
     sentences = [
         GOOD[0],
         ("The maximum recommended daily dose of lamotrigine for ketamine use disorder is 100 mg.", ["[A1]"]),
-        ("One paper found an interaction between haloperidol and ketamine, and two did not.", ["[4]", "[7]"]),  # one valid marker is enough
+        (
+            "One paper found an interaction between haloperidol and ketamine, and two did not.",
+            ["[4]", "[7]"],
+        ),  # one valid marker is enough
         ("Lamotrigine cures ketamine addiction.", []),
     ]
     result = run(parts, sentences, labels)
@@ -173,13 +191,19 @@ def test_llm_judge_falls_back_to_the_heuristic_on_errors(parts: dict[str, Any], 
     assert judge.errors > 0
 
 
-def test_llm_judge_vetoes_a_dose_given_a_role_the_passage_does_not_give_it(parts: dict[str, Any], labels: dict[str, str]) -> None:
+def test_llm_judge_vetoes_a_dose_given_a_role_the_passage_does_not_give_it(
+    parts: dict[str, Any], labels: dict[str, str]
+) -> None:
     """300 mg is in the passage (a single pre-infusion dose in a trial); "maximum daily dose" is not."""
     judge = LLMJudge(_AlwaysYes(), fallback=parts["judge"])
-    result = run(parts, [(REROLED_DOSE, ["[5]"]), ("Patients took lamotrigine 300 mg before the ketamine infusion.", ["[5]"])], labels, judge)
+    result = run(
+        parts,
+        [(REROLED_DOSE, ["[5]"]), ("Patients took lamotrigine 300 mg before the ketamine infusion.", ["[5]"])],
+        labels,
+        judge,
+    )
     assert [s.text for s in result.sentences] == ["Patients took lamotrigine 300 mg before the ketamine infusion."]
     assert "dose stated as maximum" in result.record.details[0]["removed"]
-
 
 
 def test_heuristic_judge_rejects_a_dose_given_a_new_role(parts: dict[str, Any], labels: dict[str, str]) -> None:
@@ -196,11 +220,15 @@ class _AlwaysNo:
         return False
 
 
-def test_llm_judge_confirms_paraphrases_but_never_second_guesses_a_quote(parts: dict[str, Any], labels: dict[str, str]) -> None:
+def test_llm_judge_confirms_paraphrases_but_never_second_guesses_a_quote(
+    parts: dict[str, Any], labels: dict[str, str]
+) -> None:
     llm = _AlwaysNo()
     judge = LLMJudge(llm, fallback=parts["judge"])
     paraphrase = run(parts, [GOOD[1]], labels, judge)
-    assert paraphrase.sentences == [] and llm.asked > 0, "in confirm mode the LLM can remove what the heuristic accepted"
+    assert paraphrase.sentences == [] and llm.asked > 0, (
+        "in confirm mode the LLM can remove what the heuristic accepted"
+    )
     asked = llm.asked
     quote = run(parts, [(LITHIUM, ["[4c]"])], labels, judge)
     assert len(quote.sentences) == 1 and llm.asked == asked, "a verbatim sentence of the passage is not re-judged"

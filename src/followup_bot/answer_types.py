@@ -40,54 +40,96 @@ _QUALITATIVE_SHARE = r"\b(?:rare(?:ly)?|uncommon|common(?:ly)?|frequent(?:ly)?|o
 ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
         "share",
-        re.compile(r"\b(?:percent(?:age)?s?|proportion|what fraction|what share|"
-                   r"(?:relapse|response|remission|success|failure|side[- ]effect|adverse[- ]event|dropout|incidence|prevalence|event) rates?|"
-                   r"incidence|prevalence|odds)\b|\bwhat %", re.I),
-        re.compile(r"\d\s*%|\bpercent\b|\b" + _NUM + r"\s+(?:of|out of|in)\s+(?:the\s+|every\s+)?(?:\d+|" + _NUM + r")\b|"
-                   r"\b(?:majority|minority|half|none|all) of\b|\b(?:rates?|percentages?|proportions?|incidence|prevalence)\b", re.I),
+        re.compile(
+            r"\b(?:percent(?:age)?s?|proportion|what fraction|what share|"
+            r"(?:relapse|response|remission|success|failure|side[- ]effect|adverse[- ]event|dropout|incidence|prevalence|event) rates?|"
+            r"incidence|prevalence|odds)\b|\bwhat %",
+            re.I,
+        ),
+        re.compile(
+            r"\d\s*%|\bpercent\b|\b" + _NUM + r"\s+(?:of|out of|in)\s+(?:the\s+|every\s+)?(?:\d+|" + _NUM + r")\b|"
+            r"\b(?:majority|minority|half|none|all) of\b|\b(?:rates?|percentages?|proportions?|incidence|prevalence)\b",
+            re.I,
+        ),
     ),
     AnswerType(
         # "How common…?" is answered by "rare" as well as by a number.
         "commonness",
         re.compile(r"\bhow (?:common|likely|rare|usual)\b", re.I),
-        re.compile(_QUALITATIVE_SHARE + r"|\d\s*%|\bpercent\b|\b" + _NUM + r"\s+(?:of|out of|in)\s+(?:the\s+)?(?:\d+|" + _NUM + r")\b", re.I),
+        re.compile(
+            _QUALITATIVE_SHARE
+            + r"|\d\s*%|\bpercent\b|\b"
+            + _NUM
+            + r"\s+(?:of|out of|in)\s+(?:the\s+)?(?:\d+|"
+            + _NUM
+            + r")\b",
+            re.I,
+        ),
     ),
     AnswerType(
         "frequency",
         re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b|\bat what intervals?\b", re.I),
-        re.compile(r"\b(?:daily|weekly|monthly|yearly|annually|hourly|every|each|regular(?:ly)?|intervals?|once|twice|"
-                   r"times? (?:a|per)|per (?:day|week|month|year)|frequen\w*|\d+ times)\b|" + _QUALITATIVE_SHARE, re.I),
+        re.compile(
+            r"\b(?:daily|weekly|monthly|yearly|annually|hourly|every|each|regular(?:ly)?|intervals?|once|twice|"
+            r"times? (?:a|per)|per (?:day|week|month|year)|frequen\w*|\d+ times)\b|" + _QUALITATIVE_SHARE,
+            re.I,
+        ),
     ),
     AnswerType(
         "age",
         re.compile(r"\bhow old\b|\bwhat age\b|\bage (?:of|was|were|range)\b|\baged?\b\s*\?", re.I),
-        re.compile(r"\baged?\b|\byears? old\b|\d+[- ]year[- ]old|\b(?:adolescents?|adults?|child(?:ren)?|teen\w*|elderly|infants?|juvenile)\b", re.I),
+        re.compile(
+            r"\baged?\b|\byears? old\b|\d+[- ]year[- ]old|\b(?:adolescents?|adults?|child(?:ren)?|teen\w*|elderly|infants?|juvenile)\b",
+            re.I,
+        ),
     ),
     AnswerType(
         "sex",
-        re.compile(r"\bmale or female\b|\bfemale or male\b|\b(?:gender|sex) of\b|\bwhat (?:gender|sex)\b|\b(?:man|men) or (?:a )?(?:woman|women)\b", re.I),
+        re.compile(
+            r"\bmale or female\b|\bfemale or male\b|\b(?:gender|sex) of\b|\bwhat (?:gender|sex)\b|\b(?:man|men) or (?:a )?(?:woman|women)\b",
+            re.I,
+        ),
         re.compile(r"\b(?:male|female|men|women|man|woman|boys?|girls?|both sexes)\b", re.I),
     ),
     AnswerType(
         "duration",
-        re.compile(r"\bhow long\b|\bhow (?:soon|quickly|fast)\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b|"
-                   r"\bfor what (?:period|duration)\b|\bwhat duration\b|\bhow much time\b", re.I),
-        re.compile(r"\b" + _NUM + r"[- ]?" + _UNIT + r"\b|\bduration\b|\bhow long\b|"
-                   r"\b(?:rapid(?:ly)?|quick(?:ly)?|fast|immediate(?:ly)?|slow(?:ly)?|gradual(?:ly)?|within|soon)\b", re.I),
+        re.compile(
+            r"\bhow long\b|\bhow (?:soon|quickly|fast)\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b|"
+            r"\bfor what (?:period|duration)\b|\bwhat duration\b|\bhow much time\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b" + _NUM + r"[- ]?" + _UNIT + r"\b|\bduration\b|\bhow long\b|"
+            r"\b(?:rapid(?:ly)?|quick(?:ly)?|fast|immediate(?:ly)?|slow(?:ly)?|gradual(?:ly)?|within|soon)\b",
+            re.I,
+        ),
     ),
     AnswerType(
         "price",
-        re.compile(r"\b(?:cost|costs|price|prices|priced|expensive|cheap|afford\w*|insurance|pay for|how much is it)\b", re.I),
-        re.compile(r"[$€£¥]|\b(?:cost\w*|price\w*|dollars?|euros?|pounds?|insurance|reimburs\w*|expensive|cheap|afford\w*)\b", re.I),
+        re.compile(
+            r"\b(?:cost|costs|price|prices|priced|expensive|cheap|afford\w*|insurance|pay for|how much is it)\b", re.I
+        ),
+        re.compile(
+            r"[$€£¥]|\b(?:cost\w*|price\w*|dollars?|euros?|pounds?|insurance|reimburs\w*|expensive|cheap|afford\w*)\b",
+            re.I,
+        ),
     ),
     AnswerType(
         "count",
-        re.compile(r"\bhow many\b(?!\s+(?:seconds|minutes|hours|days|weeks|months|years|times)\b)|\bnumber of\b|\bsample size\b", re.I),
-        re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|dozens?|hundreds?|thousands?|several|few|no|none)\b", re.I),
+        re.compile(
+            r"\bhow many\b(?!\s+(?:seconds|minutes|hours|days|weeks|months|years|times)\b)|\bnumber of\b|\bsample size\b",
+            re.I,
+        ),
+        re.compile(
+            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|dozens?|hundreds?|thousands?|several|few|no|none)\b",
+            re.I,
+        ),
     ),
 )
 # "Did the number of lever presses fall?" asks yes or no, not for a number.
-_YES_NO = re.compile(r"^\W*(?:did|does|do|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\b", re.I)
+_YES_NO = re.compile(
+    r"^\W*(?:did|does|do|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\b", re.I
+)
 
 
 def asked_types(question: str) -> list[AnswerType]:

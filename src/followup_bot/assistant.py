@@ -48,7 +48,11 @@ def parse_history(history: Any) -> list[Turn]:
         raise InputError("history must be a list of {role, content} messages")
     turns = []
     for i, item in enumerate(history):
-        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") or not isinstance(item.get("content"), str):
+        if (
+            not isinstance(item, dict)
+            or item.get("role") not in ("user", "assistant")
+            or not isinstance(item.get("content"), str)
+        ):
             raise InputError(f"history item {i} must be an object with role 'user' or 'assistant' and text content")
         turns.append(Turn(role=item["role"], content=item["content"][:8000]))
     return turns
@@ -98,22 +102,44 @@ class Components:
         if state.terminal is not None and triage is not None:
             kind = state.terminal
             if kind == "emergency":
-                return Answer(answer=self.framing.text("safety/emergency.md"), refused=True, refusal_reason="emergency",
-                              standalone_question=triage.message, triage="emergency", **base)
+                return Answer(
+                    answer=self.framing.text("safety/emergency.md"),
+                    refused=True,
+                    refusal_reason="emergency",
+                    standalone_question=triage.message,
+                    triage="emergency",
+                    **base,
+                )
             if kind == "crisis":
-                return Answer(answer=self.framing.text("safety/crisis.md"), refused=True, refusal_reason="crisis",
-                              standalone_question=triage.message, triage="crisis", **base)
+                return Answer(
+                    answer=self.framing.text("safety/crisis.md"),
+                    refused=True,
+                    refusal_reason="crisis",
+                    standalone_question=triage.message,
+                    triage="crisis",
+                    **base,
+                )
             if kind == "invalid_input":
                 if triage.reason == "too_long":
-                    text = self.framing.text("safety/too_long.md", length=triage.flags[0], limit=self.settings.safety.max_message_chars)
+                    text = self.framing.text(
+                        "safety/too_long.md", length=triage.flags[0], limit=self.settings.safety.max_message_chars
+                    )
                 else:
                     text = self.framing.text("safety/invalid_input.md")
                 return Answer(answer=text, refused=True, refusal_reason="invalid_input", triage="invalid_input", **base)
             if kind == "injection_only":
-                return Answer(answer=self.framing.text("safety/out_of_scope.md"), refused=True, refusal_reason="out_of_scope",
-                              notice=self.framing.text("safety/injection.md"), triage="injection", **base)
+                return Answer(
+                    answer=self.framing.text("safety/out_of_scope.md"),
+                    refused=True,
+                    refusal_reason="out_of_scope",
+                    notice=self.framing.text("safety/injection.md"),
+                    triage="injection",
+                    **base,
+                )
             name = "safety/greeting.md" if kind == "greeting" else "safety/thanks.md"
-            return Answer(answer=self.framing.text(name), refused=False, standalone_question=triage.message, triage=kind, **base)
+            return Answer(
+                answer=self.framing.text(name), refused=False, standalone_question=triage.message, triage=kind, **base
+            )
 
         assert triage is not None and state.standalone is not None
         base["standalone_question"] = state.standalone.question
@@ -128,8 +154,16 @@ class Components:
             if triage.personal_dose:
                 text = self.framing.text("safety/personal_abstain.md") + " " + text
             verification = verified.record if verified else Verification()
-            return Answer(answer=text, refused=True, refusal_reason=reason, related=state.passages[:3], notice=notice,
-                          verification=verification, triage="personal_dose" if triage.personal_dose else None, **base)
+            return Answer(
+                answer=text,
+                refused=True,
+                refusal_reason=reason,
+                related=state.passages[:3],
+                notice=notice,
+                verification=verification,
+                triage="personal_dose" if triage.personal_dose else None,
+                **base,
+            )
         draft = state.draft
         assert draft is not None
         text = answer_text([(s.text, s.citations) for s in verified.sentences])
@@ -138,11 +172,20 @@ class Components:
         book = state.extra["book"]
         used = {c.marker for s in verified.sentences for c in s.citations}
         citations = [c for c in book.citations if c.marker in used]
-        base["generator"] = GeneratorInfo(provider=draft.provider, model=draft.model, fallback=draft.fallback, note=draft.note)
+        base["generator"] = GeneratorInfo(
+            provider=draft.provider, model=draft.model, fallback=draft.fallback, note=draft.note
+        )
         if draft.first_token_ms is not None:
             state.timings["first_token"] = round(draft.first_token_ms, 2)
-        return Answer(answer=text, citations=citations, refused=False, verification=verified.record, notice=notice,
-                      triage="personal_dose" if triage.personal_dose else None, **base)
+        return Answer(
+            answer=text,
+            citations=citations,
+            refused=False,
+            verification=verified.record,
+            notice=notice,
+            triage="personal_dose" if triage.personal_dose else None,
+            **base,
+        )
 
 
 class Assistant:
@@ -152,7 +195,9 @@ class Assistant:
         self.chain = build_chain(components)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, *, auto_ingest: bool = True, progress: Any = None) -> Assistant:
+    def from_settings(
+        cls, settings: Settings | None = None, *, auto_ingest: bool = True, progress: Any = None
+    ) -> Assistant:
         settings = settings or load_settings()
         manifest = load_manifest(settings.resolve(settings.corpus.dir), settings.corpus.manifest)
         embedder = SentenceTransformerEmbeddings(settings.embeddings)
@@ -173,21 +218,52 @@ class Assistant:
         weights = TermWeights(chunk_list, records)
         chunk_vectors = store.chunk_vectors()
         retriever = HybridRetriever(
-            chunk_list, contexts, chunk_vectors, store.vectorstore(embedder),
-            sorted(set(store.live_hashes().values())), records, settings.retrieval,
+            chunk_list,
+            contexts,
+            chunk_vectors,
+            store.vectorstore(embedder),
+            sorted(set(store.live_hashes().values())),
+            records,
+            settings.retrieval,
         )
-        vocabulary = {w for c in chunk_list for w in words(c.text + " " + " ".join(c.heading_path)) if len(w) > 2 and not w.isdigit()}
+        vocabulary = {
+            w
+            for c in chunk_list
+            for w in words(c.text + " " + " ".join(c.heading_path))
+            if len(w) > 2 and not w.isdigit()
+        }
         word_vectors = WordVectors(embedder.encode, vocabulary)
-        ranker = SentenceRanker(chunks, store.sentence_vectors(), records, weights, settings.generator, word_vectors, chunk_vectors,
-                                load_abstention_model(settings))
+        ranker = SentenceRanker(
+            chunks,
+            store.sentence_vectors(),
+            records,
+            weights,
+            settings.generator,
+            word_vectors,
+            chunk_vectors,
+            load_abstention_model(settings),
+        )
         prompts = PromptLibrary(settings.resolve(settings.prompts.dir))
-        generator = create_generator(settings.generator.provider, settings=settings, prompts=prompts, model=settings.generator.model)
+        generator = create_generator(
+            settings.generator.provider, settings=settings, prompts=prompts, model=settings.generator.model
+        )
         judge = build_judge(settings, embedder, weights, generator)
         title = manifest.title or (manifest.article().title if manifest.article() else "the article")
         components = Components(
-            settings=settings, manifest=manifest, records=records, chunks=chunks, embedder=embedder,
-            retriever=retriever, ranker=ranker, weights=weights, generator=generator, fallback=ExtractiveGenerator(),
-            judge=judge, triage=SafetyTriage(settings.safety), framing=Framing(prompts, settings.safety, title), prompts=prompts,
+            settings=settings,
+            manifest=manifest,
+            records=records,
+            chunks=chunks,
+            embedder=embedder,
+            retriever=retriever,
+            ranker=ranker,
+            weights=weights,
+            generator=generator,
+            fallback=ExtractiveGenerator(),
+            judge=judge,
+            triage=SafetyTriage(settings.safety),
+            framing=Framing(prompts, settings.safety, title),
+            prompts=prompts,
             condenser=getattr(generator, "condense", None) if settings.generator.condense_with_llm else None,
             speller=SpellingCorrector(vocabulary),
         )
@@ -206,8 +282,11 @@ class Assistant:
         return self.components.framing.disclaimer(normalize_audience(audience))
 
     def _state(self, question: Any, history: Any, audience: str | None) -> State:
-        return State(message=question if isinstance(question, str) else "", history=parse_history(history),
-                     audience=normalize_audience(audience))
+        return State(
+            message=question if isinstance(question, str) else "",
+            history=parse_history(history),
+            audience=normalize_audience(audience),
+        )
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None, audience: str = "clinician") -> Answer:
         t0 = time.perf_counter()
@@ -219,7 +298,9 @@ class Assistant:
         answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)
         return answer
 
-    def stream(self, question: str, history: list[dict[str, str]] | None = None, audience: str = "clinician") -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: list[dict[str, str]] | None = None, audience: str = "clinician"
+    ) -> Iterator[str | Answer]:
         """Partial text as it is produced, then the final (verified) Answer."""
         tokens: queue.Queue = queue.Queue()
         state = self._state(question, history, audience)
@@ -266,9 +347,13 @@ def load_abstention_model(settings: Settings) -> AbstentionModel | None:
         raise ConfigError(f"generator.abstention_model = {choice!r}: cannot load {path} ({exc})") from None
 
 
-def build_judge(settings: Settings, embedder: SentenceTransformerEmbeddings, weights: TermWeights, generator: Generator) -> SupportJudge:
+def build_judge(
+    settings: Settings, embedder: SentenceTransformerEmbeddings, weights: TermWeights, generator: Generator
+) -> SupportJudge:
     if settings.verify.judge == "llm" and hasattr(generator, "judge_support"):
         from followup_bot.generators.llm_judge import LLMJudge
 
-        return LLMJudge(generator, fallback=HeuristicJudge(settings.verify.support_threshold, embedder.encode, weights.idf))
+        return LLMJudge(
+            generator, fallback=HeuristicJudge(settings.verify.support_threshold, embedder.encode, weights.idf)
+        )
     return HeuristicJudge(settings.verify.support_threshold, embedder.encode, weights.idf)

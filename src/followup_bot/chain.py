@@ -84,8 +84,14 @@ def build_chain(c: Components) -> Runnable:
         text = sa.message if sa.is_followup else sa.question
         # Worked out once: retrieval votes for these publications and the ranker prefers them.
         state.extra["named"] = c.retriever.publications_named(text, sa.history_text, sa.last_answer)
-        query = Query(text=text, history_text=sa.history_text, history_weight=sa.history_weight,
-                      last_answer=sa.last_answer, vector=vector, named=state.extra["named"])
+        query = Query(
+            text=text,
+            history_text=sa.history_text,
+            history_weight=sa.history_weight,
+            last_answer=sa.last_answer,
+            vector=vector,
+            named=state.extra["named"],
+        )
         ranked = c.retriever.retrieve(query)
         # The rest of each top passage's section (a list's other bullets) joins the sentence pool.
         state.passages = ranked + c.retriever.section_siblings(ranked, vector)
@@ -98,8 +104,9 @@ def build_chain(c: Components) -> Runnable:
         # A personal question ("can I take it with X?") still deserves the general evidence next
         # to the prescriber statement, so its words need not all be covered.
         lenient = state.triage is not None and state.triage.personal_dose
-        state.evidence = c.ranker.evaluate(state.passages, state.query_vector, sa.message, topic, lenient=lenient,
-                                           named=state.extra.get("named"))
+        state.evidence = c.ranker.evaluate(
+            state.passages, state.query_vector, sa.message, topic, lenient=lenient, named=state.extra.get("named")
+        )
         return state
 
     def generate(state: State) -> State:
@@ -148,8 +155,15 @@ def build_chain(c: Components) -> Runnable:
             assert state.evidence is not None and state.standalone is not None
             removed = result.record.removed
             fallback = c.fallback.generate(
-                GenerationRequest(state.standalone.question, state.standalone.message, state.passages, state.evidence,
-                                  c.chunks, c.records, state.audience)
+                GenerationRequest(
+                    state.standalone.question,
+                    state.standalone.message,
+                    state.passages,
+                    state.evidence,
+                    c.chunks,
+                    c.records,
+                    state.audience,
+                )
             )
             fallback.fallback = True
             fallback.note = f"none of the model's {removed} sentences was supported by its citations; showing the extractive answer instead"
@@ -199,4 +213,13 @@ def key_terms_known(evidence: Evidence | None, known: Callable[[str], bool]) -> 
     return any(known(t) for t in evidence.key_terms)
 
 
-__all__ = ["Answer", "GeneratorInfo", "State", "Verification", "answer_text", "build_chain", "content_terms", "key_terms_known"]
+__all__ = [
+    "Answer",
+    "GeneratorInfo",
+    "State",
+    "Verification",
+    "answer_text",
+    "build_chain",
+    "content_terms",
+    "key_terms_known",
+]

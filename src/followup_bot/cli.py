@@ -30,7 +30,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="followup-bot", description="Grounded answers to follow-up questions about one article and its sources.")
+    parser = argparse.ArgumentParser(
+        prog="followup-bot", description="Grounded answers to follow-up questions about one article and its sources."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="build or update the vector index (idempotent)")
     _common(p)
@@ -77,7 +79,9 @@ def _progress(enabled: bool) -> Callable[[Iterable, int, str], Iterable] | None:
 
 def _print(data: Any, as_json: bool, text: str | None = None) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None if isinstance(data, list) and len(data) > 20 else 2) + "\n")
+        sys.stdout.write(
+            json.dumps(data, ensure_ascii=False, indent=None if isinstance(data, list) and len(data) > 20 else 2) + "\n"
+        )
     else:
         sys.stdout.write((text if text is not None else json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
@@ -87,8 +91,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     report = ChunkStore(settings).ingest(progress=_progress(sys.stderr.isatty() or not args.json))
     d = report.as_dict()
-    _print(d, args.json, f"{d['chunks']} chunks in {d['collection']}: {d['added']} added, {d['updated']} updated, "
-                         f"{d['removed']} removed, {d['unchanged']} unchanged ({d['seconds']} s)")
+    _print(
+        d,
+        args.json,
+        f"{d['chunks']} chunks in {d['collection']}: {d['added']} added, {d['updated']} updated, "
+        f"{d['removed']} removed, {d['unchanged']} unchanged ({d['seconds']} s)",
+    )
     return 0
 
 
@@ -100,7 +108,9 @@ def cmd_chunks(args: argparse.Namespace, settings: Settings) -> int:
         store.ingest()
     chunks = [c for c in store.live_chunks() if not args.source or c.source_id == args.source]
     data = [c.model_dump() for c in chunks]
-    text = "\n".join(f"{c.chunk_id}  {c.source_id:8} {' > '.join(c.heading_path)[:50]:50}  {c.text[:70]}" for c in chunks)
+    text = "\n".join(
+        f"{c.chunk_id}  {c.source_id:8} {' > '.join(c.heading_path)[:50]:50}  {c.text[:70]}" for c in chunks
+    )
     _print(data, args.json, text)
     return 0
 
@@ -152,7 +162,7 @@ def format_answer(answer: Any) -> str:
         lines += [f"Note: {answer.notice}", ""]
     for c in answer.citations:
         cites = f" (the article cites {', '.join(c.article_cites)})" if c.article_cites else ""
-        lines.append(f"{c.marker} {c.source_id}: {c.title[:80]} [{c.evidence_level}]{cites}\n     \"{c.quote}\"")
+        lines.append(f'{c.marker} {c.source_id}: {c.title[:80]} [{c.evidence_level}]{cites}\n     "{c.quote}"')
     if answer.related:
         lines.append("Related, but not an answer:")
         lines += [f"  - {p.source_id}: {p.text[:120]}" for p in answer.related]
@@ -200,7 +210,9 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
     try:
         for item in items:
             try:
-                answer = assistant.ask(item.get("question"), history=item.get("history"), audience=item.get("audience") or "clinician")
+                answer = assistant.ask(
+                    item.get("question"), history=item.get("history"), audience=item.get("audience") or "clinician"
+                )
                 record = {"id": item.get("id"), **answer.model_dump(mode="json")}
             except InputError as exc:
                 record = {"id": item.get("id"), "error": str(exc), "refused": True, "refusal_reason": "invalid_input"}
@@ -218,11 +230,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from followup_bot import evaluation
 
     if args.compare:
-        return evaluation.compare_cli(Path(args.compare[0]), Path(args.compare[1]), out=Path(args.out) if args.out else None, as_json=args.json)
+        return evaluation.compare_cli(
+            Path(args.compare[0]), Path(args.compare[1]), out=Path(args.out) if args.out else None, as_json=args.json
+        )
     if not args.dataset or not args.out:
         raise UserError("eval needs --dataset FILE and --out DIR (or --compare DIR_A DIR_B)")
-    return evaluation.run_cli(settings, Path(args.dataset), Path(args.out), gate=Path(args.gate) if args.gate else None,
-                              limit=args.limit, as_json=args.json)
+    return evaluation.run_cli(
+        settings,
+        Path(args.dataset),
+        Path(args.out),
+        gate=Path(args.gate) if args.gate else None,
+        limit=args.limit,
+        as_json=args.json,
+    )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

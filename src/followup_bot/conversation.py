@@ -24,10 +24,15 @@ _CUE = re.compile(
 _ANAPHORA = frozenset(
     "it its it's that this these those they them their theirs he she his her him there such same former latter above one ones".split()
 )
-_DEFINITE = re.compile(r"\bthe (?:study|studies|trial|trials|paper|papers|review|report|case|article|patient|patients|authors?|rats?|animals?|drug|medication|dose|combination|interaction|effect|findings?|results?|source|reference|evidence|one)\b", re.I)
+_DEFINITE = re.compile(
+    r"\bthe (?:study|studies|trial|trials|paper|papers|review|report|case|article|patient|patients|authors?|rats?|animals?|drug|medication|dose|combination|interaction|effect|findings?|results?|source|reference|evidence|one)\b",
+    re.I,
+)
 
 # Record fields only a publication has; "how confident is the evidence?" is a question of its own.
-_RECORD_ASK = re.compile(r"\b(?:journal|volume|pages|doi|pmid|published|publication|authors?|wrote|written|title|issue)\b", re.I)
+_RECORD_ASK = re.compile(
+    r"\b(?:journal|volume|pages|doi|pmid|published|publication|authors?|wrote|written|title|issue)\b", re.I
+)
 
 
 @dataclass

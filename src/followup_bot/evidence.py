@@ -60,9 +60,11 @@ class Evidence:
 RECORD_PENALTY = 0.2
 # International nonproprietary name stems: a word shaped like a drug name that no document uses
 # means the question is about a drug the sources do not discuss.
-_DRUG_LIKE = re.compile(r"(?:ine|one|pam|lam|zole|pril|sartan|olol|mab|tide|vir|azine|idone|apine|oxetine|aline|amine|pramine|trexone|xone|barbital|cillin|mycin|statin|profen|dronate|caine|"
-                       r"pentin|formin|gliptin|flozin|pion|amate|oxacin|cycline|dipine|tadine|setron|triptan|afil|lukast|parin|"
-                       r"semide|thiazide|tanyl|adol|orphine|codone|morphone)s?$")
+_DRUG_LIKE = re.compile(
+    r"(?:ine|one|pam|lam|zole|pril|sartan|olol|mab|tide|vir|azine|idone|apine|oxetine|aline|amine|pramine|trexone|xone|barbital|cillin|mycin|statin|profen|dronate|caine|"
+    r"pentin|formin|gliptin|flozin|pion|amate|oxacin|cycline|dipine|tadine|setron|triptan|afil|lukast|parin|"
+    r"semide|thiazide|tanyl|adol|orphine|codone|morphone)s?$"
+)
 # "Mathew et al. 2010: a randomized trial…": a short label before a colon opening a passage.
 _LEAD_LABEL = re.compile(r"^\s*([^:;\n]{2,40}?):\s")
 # Prefixes that leave a word's topic unchanged ("reassess" is about assessing); negating ones
@@ -76,7 +78,19 @@ _VERY_RARE_ZIPF = 1.5
 NAMED_SOURCE_PENALTY = 0.1
 NAMED_RECORD_BONUS = 0.15
 
-_CAVEAT = ("however", "limited", "remain", "unknown", "not yet", "uncertain", "caution", "but ", "although", "only", "weak")
+_CAVEAT = (
+    "however",
+    "limited",
+    "remain",
+    "unknown",
+    "not yet",
+    "uncertain",
+    "caution",
+    "but ",
+    "although",
+    "only",
+    "weak",
+)
 
 
 # In a follow-up, the words borrowed from the conversation weigh together at most this share of
@@ -89,8 +103,22 @@ ANSWER_TYPE_BONUS = 0.05
 # idf of a word no chunk uses; "lamotrigine" in a lamotrigine corpus is not specific.
 SPECIFIC_IDF_SHARE = 0.25
 
-FEATURES = ("best", "dense", "lex", "cov", "unseen_w", "miss_unseen_w", "min_z", "min_syn", "crit", "fu", "personal",
-            "atype", "ctr", "miss_max")
+FEATURES = (
+    "best",
+    "dense",
+    "lex",
+    "cov",
+    "unseen_w",
+    "miss_unseen_w",
+    "min_z",
+    "min_syn",
+    "crit",
+    "fu",
+    "personal",
+    "atype",
+    "ctr",
+    "miss_max",
+)
 
 
 @dataclass
@@ -111,7 +139,9 @@ class AbstentionModel:
     @classmethod
     def load(cls, path: Path) -> AbstentionModel:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(weights=data["weights"], intercept=data["intercept"], threshold=data.get("threshold", 0.5), source=str(path))
+        return cls(
+            weights=data["weights"], intercept=data["intercept"], threshold=data.get("threshold", 0.5), source=str(path)
+        )
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(self.weights.get(k, 0.0) * float(v) for k, v in features.items())
@@ -218,7 +248,7 @@ class SentenceRanker:
             return t
         for prefix in _NEUTRAL_PREFIXES:
             if word.startswith(prefix) and len(word) - len(prefix) >= 4:
-                rest = word[len(prefix):].lstrip("-")
+                rest = word[len(prefix) :].lstrip("-")
                 base = stem(rest)
                 # A common prefixed word is a word of its own ("reaction" is not about "action");
                 # a rare one is built on the spot ("reassessed", "coexisting") and keeps its base's sense.
@@ -269,8 +299,14 @@ class SentenceRanker:
             extra += " " + label.group(1)
         return set(content_terms(extra))
 
-    def rank(self, passages: list[Passage], query_vector: np.ndarray, key_terms: dict[str, float], question: str = "",
-             named: set[str] | None = None) -> list[ScoredSentence]:
+    def rank(
+        self,
+        passages: list[Passage],
+        query_vector: np.ndarray,
+        key_terms: dict[str, float],
+        question: str = "",
+        named: set[str] | None = None,
+    ) -> list[ScoredSentence]:
         total = sum(key_terms.values()) or 1.0
         bibliographic = bool(_BIBLIOGRAPHIC.search(question))
         named = self.named_sources(question) if named is None else named
@@ -324,8 +360,9 @@ class SentenceRanker:
         out.sort(key=lambda s: -s.score)
         return out
 
-    def choose(self, ranked: list[ScoredSentence], max_sentences: int | None = None,
-               key_terms: dict[str, float] | None = None) -> list[ScoredSentence]:
+    def choose(
+        self, ranked: list[ScoredSentence], max_sentences: int | None = None, key_terms: dict[str, float] | None = None
+    ) -> list[ScoredSentence]:
         """The best sentence, then others close to it that add what the answer still lacks.
 
         Each next pick is the best candidate after a bonus for the question's specific words it
@@ -374,8 +411,9 @@ class SentenceRanker:
                 return True
         return False
 
-    def coverage(self, chosen: list[ScoredSentence], key_terms: dict[str, float],
-                 spelled: dict[str, str] | None = None) -> tuple[float, list[str]]:
+    def coverage(
+        self, chosen: list[ScoredSentence], key_terms: dict[str, float], spelled: dict[str, str] | None = None
+    ) -> tuple[float, list[str]]:
         """Share of the key-term weight found in the evidence: exactly, or as a close synonym."""
         if not key_terms:
             return 1.0, []
@@ -432,10 +470,19 @@ class SentenceRanker:
             return zipf < self.settings.rare_word_zipf or synonym < 0.6
         return zipf < _VERY_RARE_ZIPF and synonym < 0.5
 
-    def features(self, ranked: list[ScoredSentence], chosen: list[ScoredSentence], key: dict[str, float], cov: float,
-                 missing: list[str], is_followup: bool, personal: bool, question: str = "",
-                 query_vector: np.ndarray | None = None, surface: dict[str, str] | None = None,
-                 ) -> tuple[dict[str, float], list[str], list[str]]:
+    def features(
+        self,
+        ranked: list[ScoredSentence],
+        chosen: list[ScoredSentence],
+        key: dict[str, float],
+        cov: float,
+        missing: list[str],
+        is_followup: bool,
+        personal: bool,
+        question: str = "",
+        query_vector: np.ndarray | None = None,
+        surface: dict[str, str] | None = None,
+    ) -> tuple[dict[str, float], list[str], list[str]]:
         """The model's features, the critical words no document uses, and the answer types missing."""
         surface = surface or {}
         total = sum(key.values()) or 1.0
@@ -443,8 +490,15 @@ class SentenceRanker:
         unseen = [t for t in key if not self.weights.known(t)]
         missing_unseen = [t for t in missing if not self.weights.known(t)]
         rarity = [english_frequency(surface.get(t, t)) for t in missing_unseen]
-        synonyms = [self.word_vectors.best_in_vocabulary(surface.get(t, t)) if self.word_vectors else 0.0 for t in missing_unseen]
-        critical = [t for t, z, b in zip(missing_unseen, rarity, synonyms, strict=True) if self._critical_word(surface.get(t, t), z, b)]
+        synonyms = [
+            self.word_vectors.best_in_vocabulary(surface.get(t, t)) if self.word_vectors else 0.0
+            for t in missing_unseen
+        ]
+        critical = [
+            t
+            for t, z, b in zip(missing_unseen, rarity, synonyms, strict=True)
+            if self._critical_word(surface.get(t, t), z, b)
+        ]
         # Only the best sentence or one sharing a specific word can hold the answer: "two out of
         # five studies" does not answer "what percentage of patients get a rash?".
         absent_types = missing_types(question, [c.text for i, c in enumerate(chosen) if i == 0 or c.specific])
@@ -466,16 +520,24 @@ class SentenceRanker:
         }
         return features, critical, absent_types
 
-    def evaluate(self, passages: list[Passage], query_vector: np.ndarray, message: str, topic: str = "", lenient: bool = False,
-                 named: set[str] | None = None) -> Evidence:
+    def evaluate(
+        self,
+        passages: list[Passage],
+        query_vector: np.ndarray,
+        message: str,
+        topic: str = "",
+        lenient: bool = False,
+        named: set[str] | None = None,
+    ) -> Evidence:
         surface: dict[str, str] = {}
         key = self.key_terms(message, topic, surface)
         ranked = self.rank(passages, query_vector, key, message, named)
         chosen = self.choose(ranked, key_terms=key)
         best = ranked[0].score if ranked else -1.0
         cov, missing = self.coverage(chosen, key, surface)
-        features, critical, absent_types = self.features(ranked, chosen, key, cov, missing, bool(topic), lenient, message,
-                                                         query_vector, surface)
+        features, critical, absent_types = self.features(
+            ranked, chosen, key, cov, missing, bool(topic), lenient, message, query_vector, surface
+        )
         abstain, reason, probability = False, "", None
         if not ranked:
             abstain, reason = True, "no passages"
@@ -485,12 +547,18 @@ class SentenceRanker:
             abstain, reason = True, "the documents never mention: " + ", ".join(surface.get(t, t) for t in critical)
         elif not lenient and features["atype"] > 0:
             # "What percentage…?", "how old…?": on-topic evidence without the kind of answer asked for.
-            abstain, reason = True, "the question asks for a " + " and a ".join(absent_types) + " that the evidence does not give"
+            abstain, reason = (
+                True,
+                "the question asks for a " + " and a ".join(absent_types) + " that the evidence does not give",
+            )
         elif self.abstention is not None:
             probability = self.abstention.probability(features)
             if probability >= self.abstention.threshold:
                 missing_words = ", ".join(surface.get(t, t) for t in missing) or "none"
-                abstain, reason = True, f"P(unanswerable) {probability:.2f} (coverage {cov:.2f}, best {best:.2f}, missing: {missing_words})"
+                abstain, reason = (
+                    True,
+                    f"P(unanswerable) {probability:.2f} (coverage {cov:.2f}, best {best:.2f}, missing: {missing_words})",
+                )
         elif best < self.settings.relevance_floor:
             abstain, reason = True, f"best sentence {best:.2f} < relevance floor {self.settings.relevance_floor}"
         elif cov < (self.settings.coverage_floor / 2 if lenient else self.settings.coverage_floor):

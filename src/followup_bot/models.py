@@ -44,7 +44,7 @@ class DocumentRecord(BaseModel):
         return str(value) if isinstance(value, int | float) else value
 
     def short_name(self) -> str:
-        """"Lee et al. 2019": how a reader refers to a publication."""
+        """ "Lee et al. 2019": how a reader refers to a publication."""
         if self.kind == "article":
             return "the article"
         if not self.authors:

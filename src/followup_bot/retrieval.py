@@ -70,6 +70,7 @@ class BM25Retriever(BaseRetriever):
 # A question about the publication itself ("which journal", "who wrote it") may use the
 # bibliographic-record passage; any other question should be answered from the content.
 
+
 def _unit(scores: np.ndarray) -> np.ndarray:
     top = float(scores.max()) if len(scores) else 0.0
     return scores / top if top > 0 else scores
@@ -135,7 +136,9 @@ class HybridRetriever:
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         where = {"doc_hash": {"$in": self.live_hashes}}
         if self.vectorstore is not None:
-            hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k, filter=where)
+            hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+                vector.tolist(), k=k, filter=where
+            )
             out = []
             for doc, score in hits:
                 cid = doc.metadata.get("chunk_id")
@@ -169,7 +172,11 @@ class HybridRetriever:
             bm25_by_id[cid] = float(bm25_scores[i])
             fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + rank + 1)
         # A publication named in the question gets its passages a third vote in the fusion.
-        named = query.named if query.named is not None else self.publications_named(query.text, query.history_text, query.last_answer)
+        named = (
+            query.named
+            if query.named is not None
+            else self.publications_named(query.text, query.history_text, query.last_answer)
+        )
         if named:
             own = [i for i in np.argsort(-bm25_scores) if self.chunks[i].source_id in named][: s.bm25_k]
             for rank, i in enumerate(own):
@@ -242,7 +249,9 @@ class HybridRetriever:
             if len(scores) and float(scores.max()) > 0:
                 best = int(np.argmax(scores))
                 chunk = self.chunks[best]
-                others = [float(sc) for sc, c in zip(scores, self.chunks, strict=True) if c.source_id != chunk.source_id]
+                others = [
+                    float(sc) for sc, c in zip(scores, self.chunks, strict=True) if c.source_id != chunk.source_id
+                ]
                 if float(scores[best]) >= CLEAR_MATCH * max(others, default=0.0):
                     owner = self.records.get(chunk.source_id)
                     if owner is not None and owner.kind != "article":
@@ -262,16 +271,28 @@ class HybridRetriever:
             chunk = self.by_id[parent.chunk_id]
             if chunk.kind != "text":
                 continue
-            siblings = [c for c in self.sections.get((chunk.source_id, tuple(chunk.heading_path)), []) if c.chunk_id not in have]
+            siblings = [
+                c for c in self.sections.get((chunk.source_id, tuple(chunk.heading_path)), []) if c.chunk_id not in have
+            ]
             siblings.sort(key=lambda c: abs(c.position - chunk.position))
             for sib in siblings[: s.section_siblings]:
                 have.add(sib.chunk_id)
                 record = self.records.get(sib.source_id)
                 dense_val = float(self.vectors[sib.chunk_id] @ vector) if sib.chunk_id in self.vectors else None
-                extra.append(Passage(
-                    chunk_id=sib.chunk_id, source_id=sib.source_id, score=0.0, text=sib.text, section=sib.section,
-                    dense_score=None if dense_val is None else round(dense_val, 4), bm25_score=None,
-                    rank=len(passages) + len(extra) + 1, cites=sib.cites, title=record.title if record else "",
-                    evidence_level=record.evidence_level if record else "", via="section",
-                ))
+                extra.append(
+                    Passage(
+                        chunk_id=sib.chunk_id,
+                        source_id=sib.source_id,
+                        score=0.0,
+                        text=sib.text,
+                        section=sib.section,
+                        dense_score=None if dense_val is None else round(dense_val, 4),
+                        bm25_score=None,
+                        rank=len(passages) + len(extra) + 1,
+                        cites=sib.cites,
+                        title=record.title if record else "",
+                        evidence_level=record.evidence_level if record else "",
+                        via="section",
+                    )
+                )
         return extra

@@ -38,7 +38,12 @@ _EMERGENCY = [
     r"\bcall(?:ed)? (?:911|an ambulance|999|112)\b",
     r"\b(?:dying|going to die)\b",
 ]
-_EMERGENCY_NO_PERSON = [r"\bcall (?:911|an ambulance)\b", r"\bnot breathing\b", r"\bstopped breathing\b", r"\bunresponsive\b"]
+_EMERGENCY_NO_PERSON = [
+    r"\bcall (?:911|an ambulance)\b",
+    r"\bnot breathing\b",
+    r"\bstopped breathing\b",
+    r"\bunresponsive\b",
+]
 _CRISIS = [
     r"\b(?:kill|hurt|harm|cut|hang|shoot|poison|drown|starve|burn)(?:ing)? (?:myself|me)\b",
     r"\b(?:kill|hurt|harm)(?:ing)? (?:himself|herself|themselves|themself)\b",
@@ -116,18 +121,33 @@ _INJECTION_SPAN = [
 ]
 _INJECTION = _INJECTION_CLAUSE + _INJECTION_SPAN
 # What is left of a clause once the framing is gone is a question only if it asks something.
-_ASKS = re.compile(r"\?|^\W*(?:please\s+)?(?:what|which|who|whom|whose|when|where|why|how|tell|explain|summari[sz]e|describe|list|give|show|"
-                   r"does|do|did|is|are|was|were|can|could|should|would|will)\b", re.I)
-_INFORMATIONAL = re.compile(r"\b(?:case report|case series|(?:the|a|this|that) (?:case|study|studies|report|paper|article|review|trial)|authors?|published|described|in the (?:case|study|paper|review)|there was a case|"
-                            r"(?:a|the|one|that) patient who had|patients who had|what happened (?:to|when|in))\b")
-_URGENT_SELF = re.compile(r"\b(?:i|i'm|im|me|my|we|our|he|she|they|him|her|his|their|he's|she's|they're|help|right now|urgent|hurry)\b")
+_ASKS = re.compile(
+    r"\?|^\W*(?:please\s+)?(?:what|which|who|whom|whose|when|where|why|how|tell|explain|summari[sz]e|describe|list|give|show|"
+    r"does|do|did|is|are|was|were|can|could|should|would|will)\b",
+    re.I,
+)
+_INFORMATIONAL = re.compile(
+    r"\b(?:case report|case series|(?:the|a|this|that) (?:case|study|studies|report|paper|article|review|trial)|authors?|published|described|in the (?:case|study|paper|review)|there was a case|"
+    r"(?:a|the|one|that) patient who had|patients who had|what happened (?:to|when|in))\b"
+)
+_URGENT_SELF = re.compile(
+    r"\b(?:i|i'm|im|me|my|we|our|he|she|they|him|her|his|their|he's|she's|they're|help|right now|urgent|hurry)\b"
+)
 # Someone in danger now, whoever the sentence is about: never read as a question about a study.
-_PRESENT_DANGER = re.compile(r"\b(?:is|are|isn'?t|is not|now|still|currently)\b[^.?!]{0,25}\b(?:unconscious|unresponsive|breathing|blue|seizing|having a seizure|"
-                             r"collapsed|dying|not waking|won'?t wake)\b|\b(?:not breathing|stopped breathing|unresponsive|unconscious)\b")
+_PRESENT_DANGER = re.compile(
+    r"\b(?:is|are|isn'?t|is not|now|still|currently)\b[^.?!]{0,25}\b(?:unconscious|unresponsive|breathing|blue|seizing|having a seizure|"
+    r"collapsed|dying|not waking|won'?t wake)\b|\b(?:not breathing|stopped breathing|unresponsive|unconscious)\b"
+)
 _ROLE = r"^\s*(?:#+\s*)?(?:system|assistant|developer|instruction|admin|root)(?: notice| note| message| override| update)?\s*[:>\]]"
 _ROLE_LINE = re.compile(_ROLE, re.I | re.M)
-_GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo)(?:\s+(?:there|bot|assistant|everyone))?\W*$", re.I)
-_THANKS = re.compile(r"^\W*(?:thanks?(?: you)?(?: so much| very much| a lot)?|thx|ty|cheers|great|ok(?:ay)?|got it|perfect|awesome|cool|bye|goodbye)\W*(?:thanks?(?: you)?)?\W*$", re.I)
+_GREETING = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo)(?:\s+(?:there|bot|assistant|everyone))?\W*$",
+    re.I,
+)
+_THANKS = re.compile(
+    r"^\W*(?:thanks?(?: you)?(?: so much| very much| a lot)?|thx|ty|cheers|great|ok(?:ay)?|got it|perfect|awesome|cool|bye|goodbye)\W*(?:thanks?(?: you)?)?\W*$",
+    re.I,
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -155,9 +175,14 @@ def clean_message(message: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-_TAG_BLOCK = re.compile(r"<\s*(system|assistant|developer|instructions?|admin|sys)\s*>.*?(?:<\s*/\s*\1\s*>|$)|\[/?(?:INST|SYS)\]|<<.*?>>", re.I | re.S)
+_TAG_BLOCK = re.compile(
+    r"<\s*(system|assistant|developer|instructions?|admin|sys)\s*>.*?(?:<\s*/\s*\1\s*>|$)|\[/?(?:INST|SYS)\]|<<.*?>>",
+    re.I | re.S,
+)
 _ROLE_PREFIX = re.compile(_ROLE + r"\s*", re.I)
-_LABEL = re.compile(r"^\s*(?:(?:actual|real|my|the)\s+)?(?:question|q|now|query|ok(?:ay)?|so|user|human|me)\s*[:,-]\s*", re.I)
+_LABEL = re.compile(
+    r"^\s*(?:(?:actual|real|my|the)\s+)?(?:question|q|now|query|ok(?:ay)?|so|user|human|me)\s*[:,-]\s*", re.I
+)
 
 
 def strip_injection(text: str) -> str:
@@ -212,8 +237,11 @@ class SafetyTriage:
             return Triage("crisis", text, reason="self-harm or suicidal statement")
         emergency = _any(_EMERGENCY, lowered)
         # "There was a case where someone overdosed…" asks about a document, not for help.
-        about_documents = (bool(_INFORMATIONAL.search(lowered)) and not _URGENT_SELF.search(lowered)
-                           and not _PRESENT_DANGER.search(lowered))
+        about_documents = (
+            bool(_INFORMATIONAL.search(lowered))
+            and not _URGENT_SELF.search(lowered)
+            and not _PRESENT_DANGER.search(lowered)
+        )
         if emergency and not about_documents and (re.search(_PERSON, lowered) or _any(_EMERGENCY_NO_PERSON, lowered)):
             return Triage("emergency", text, reason=f"emergency: {emergency}")
         injection = bool(_ROLE_LINE.search(text) or _TAG_BLOCK.search(text) or _any(_INJECTION, lowered))

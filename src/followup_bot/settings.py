@@ -32,14 +32,23 @@ class _Section(BaseModel):
 
 
 class CorpusSettings(_Section):
-    dir: Path = Field(Path("corpus"), description="Folder holding the manifest and the documents; relative paths resolve against the project root.")
+    dir: Path = Field(
+        Path("corpus"),
+        description="Folder holding the manifest and the documents; relative paths resolve against the project root.",
+    )
     manifest: str = Field("manifest.toml", description="Manifest file name inside the corpus folder.")
 
 
 class ChunkingSettings(_Section):
-    max_chars: int = Field(700, ge=80, le=8000, description="Size budget of one chunk; longer blocks are split at sentence boundaries.")
-    min_chars: int = Field(20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise.")
-    strategy_version: str = Field("v4", description="Bump to force a rebuild when chunking code changes; part of the collection name.")
+    max_chars: int = Field(
+        700, ge=80, le=8000, description="Size budget of one chunk; longer blocks are split at sentence boundaries."
+    )
+    min_chars: int = Field(
+        20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise."
+    )
+    strategy_version: str = Field(
+        "v4", description="Bump to force a rebuild when chunking code changes; part of the collection name."
+    )
 
 
 class EmbeddingSettings(_Section):
@@ -50,67 +59,157 @@ class EmbeddingSettings(_Section):
     device: str = Field("cpu", description="torch device for the embedding model.")
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch at ingest.")
     normalize: bool = Field(True, description="L2-normalise vectors so that cosine equals dot product.")
-    query_prefix: str = Field("", description="Text prepended to queries (for models such as e5 that expect 'query: ').")
+    query_prefix: str = Field(
+        "", description="Text prepended to queries (for models such as e5 that expect 'query: ')."
+    )
     document_prefix: str = Field("", description="Text prepended to passages at ingest (e.g. 'passage: ').")
 
 
 class StoreSettings(_Section):
-    mode: Literal["persistent", "http"] = Field("persistent", description="'persistent': Chroma on local disk; 'http': a Chroma server started with `chroma run`.")
+    mode: Literal["persistent", "http"] = Field(
+        "persistent",
+        description="'persistent': Chroma on local disk; 'http': a Chroma server started with `chroma run`.",
+    )
     path: Path = Field(Path(".followup_bot/chroma"), description="Folder of the persistent store.")
     host: str = Field("127.0.0.1", description="Chroma server host (http mode).")
     port: int = Field(8000, ge=1, le=65535, description="Chroma server port (http mode).")
-    collection_prefix: str = Field("followup", description="Prefix of collection names; the rest is a hash of the embedding model and chunking settings.")
+    collection_prefix: str = Field(
+        "followup",
+        description="Prefix of collection names; the rest is a hash of the embedding model and chunking settings.",
+    )
 
 
 class RetrievalSettings(_Section):
-    k: int = Field(8, ge=1, le=50, description="Passages retrieved and ranked for each question (their section siblings join the sentence pool on top).")
+    k: int = Field(
+        8,
+        ge=1,
+        le=50,
+        description="Passages retrieved and ranked for each question (their section siblings join the sentence pool on top).",
+    )
     dense_k: int = Field(20, ge=1, le=200, description="Candidates from dense (vector) search before fusion.")
     bm25_k: int = Field(20, ge=1, le=200, description="Candidates from BM25 before fusion.")
-    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant; larger flattens rank differences.")
+    rrf_k: int = Field(
+        60, ge=1, le=1000, description="Reciprocal-rank-fusion constant; larger flattens rank differences."
+    )
     dense_weight: float = Field(1.0, ge=0, le=10, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, le=10, description="Weight of the BM25 ranking in fusion.")
-    section_siblings: int = Field(3, ge=0, le=20, description="Also read up to this many other passages of the same section (same document and heading) as each of the top passages; the bullets of one list answer a question together.")
-    section_siblings_from: int = Field(8, ge=0, le=50, description="Only the top this many passages bring their section siblings.")
-    max_per_source: int = Field(4, ge=1, le=50, description="Diversity: at most this many passages per document in the top k.")
-    duplicate_threshold: float = Field(0.95, ge=0, le=1, description="Diversity: a candidate this similar (cosine) to a chosen passage is skipped.")
+    section_siblings: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Also read up to this many other passages of the same section (same document and heading) as each of the top passages; the bullets of one list answer a question together.",
+    )
+    section_siblings_from: int = Field(
+        8, ge=0, le=50, description="Only the top this many passages bring their section siblings."
+    )
+    max_per_source: int = Field(
+        4, ge=1, le=50, description="Diversity: at most this many passages per document in the top k."
+    )
+    duplicate_threshold: float = Field(
+        0.95, ge=0, le=1, description="Diversity: a candidate this similar (cosine) to a chosen passage is skipped."
+    )
 
 
 class ConversationSettings(_Section):
-    max_history_turns: int = Field(6, ge=0, le=50, description="Earlier user turns considered when resolving a follow-up.")
-    followup_max_words: int = Field(9, ge=1, le=50, description="Messages this short that lean on the conversation (pronouns, 'what about') are treated as follow-ups.")
-    history_weight: float = Field(0.35, ge=0, le=1, description="Weight of the conversation in the retrieval query of a follow-up; the new message keeps the rest.")
+    max_history_turns: int = Field(
+        6, ge=0, le=50, description="Earlier user turns considered when resolving a follow-up."
+    )
+    followup_max_words: int = Field(
+        9,
+        ge=1,
+        le=50,
+        description="Messages this short that lean on the conversation (pronouns, 'what about') are treated as follow-ups.",
+    )
+    history_weight: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="Weight of the conversation in the retrieval query of a follow-up; the new message keeps the rest.",
+    )
 
 
 class GeneratorSettings(_Section):
-    provider: str = Field("extractive", description="Generator provider name from the registry: extractive, llamacpp, openai.")
-    model: str = Field("", description="Model for LLM providers: a GGUF path (llamacpp) or a served model name (openai).")
+    provider: str = Field(
+        "extractive", description="Generator provider name from the registry: extractive, llamacpp, openai."
+    )
+    model: str = Field(
+        "", description="Model for LLM providers: a GGUF path (llamacpp) or a served model name (openai)."
+    )
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
     min_sentences: int = Field(1, ge=1, le=10, description="Fewest sentences in a non-abstaining answer.")
-    sentence_floor: float = Field(0.15, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used.")
-    coverage_gain: float = Field(0.3, ge=0, le=2, description="Extractive: bonus, per share of the question's specific words a sentence adds to the answer, when picking the next sentence.")
-    score_window: float = Field(0.2, ge=0, le=1, description="Extractive: sentences within this distance of the best one may join the answer.")
+    sentence_floor: float = Field(
+        0.15, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used."
+    )
+    coverage_gain: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Extractive: bonus, per share of the question's specific words a sentence adds to the answer, when picking the next sentence.",
+    )
+    score_window: float = Field(
+        0.2, ge=0, le=1, description="Extractive: sentences within this distance of the best one may join the answer."
+    )
     abstention_model: str = Field(
         "builtin",
         description="Answer/abstain decision: 'builtin' (the logistic model fitted on eval/dev*.jsonl and shipped in the package), a path to such a JSON file, or 'rule' for the plain floors below.",
     )
-    relevance_floor: float = Field(0.20, ge=-1, le=1, description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).")
-    coverage_floor: float = Field(0.32, ge=0, le=1, description="Abstain when less than this share of the question's key terms appears in the chosen evidence.")
-    synonym_floor: float = Field(0.58, ge=0, le=1, description="Coverage: a question word counts as found when a word of the evidence is this similar (word-embedding cosine).")
-    rare_word_zipf: float = Field(3.0, ge=0, le=8, description="Abstain when a drug-shaped question word (\"sertraline\") that the corpus never uses is rarer than this in general English (Zipf scale): it names a drug the documents never discuss.")
-    redundancy_threshold: float = Field(0.8, ge=0, le=1, description="Extractive: skip a sentence this similar to one already chosen.")
+    relevance_floor: float = Field(
+        0.20,
+        ge=-1,
+        le=1,
+        description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).",
+    )
+    coverage_floor: float = Field(
+        0.32,
+        ge=0,
+        le=1,
+        description="Abstain when less than this share of the question's key terms appears in the chosen evidence.",
+    )
+    synonym_floor: float = Field(
+        0.58,
+        ge=0,
+        le=1,
+        description="Coverage: a question word counts as found when a word of the evidence is this similar (word-embedding cosine).",
+    )
+    rare_word_zipf: float = Field(
+        3.0,
+        ge=0,
+        le=8,
+        description='Abstain when a drug-shaped question word ("sertraline") that the corpus never uses is rarer than this in general English (Zipf scale): it names a drug the documents never discuss.',
+    )
+    redundancy_threshold: float = Field(
+        0.8, ge=0, le=1, description="Extractive: skip a sentence this similar to one already chosen."
+    )
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
-    api_key_env: str = Field("OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider).")
-    timeout_s: float = Field(60.0, gt=0, le=3600, description="Timeout of one LLM call; on timeout the extractive answer is served, labelled as a fallback.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider)."
+    )
+    timeout_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Timeout of one LLM call; on timeout the extractive answer is served, labelled as a fallback.",
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of LLM providers.")
     max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens an LLM may write per answer.")
     n_ctx: int = Field(4096, ge=512, le=131072, description="llamacpp: context window.")
     n_threads: int = Field(2, ge=1, le=64, description="llamacpp: CPU threads.")
-    condense_with_llm: bool = Field(True, description="When an LLM provider is configured, use it to rewrite follow-ups as standalone questions.")
+    condense_with_llm: bool = Field(
+        True, description="When an LLM provider is configured, use it to rewrite follow-ups as standalone questions."
+    )
 
 
 class VerifySettings(_Section):
-    judge: Literal["heuristic", "llm"] = Field("heuristic", description="Support judge: 'heuristic' (offline lexical + embedding + strict checks) or 'llm' (needs an LLM provider).")
-    support_threshold: float = Field(0.46, ge=0, le=1, description="Heuristic judge: combined score needed to call a sentence supported (calibrated on eval/judge_calibration.jsonl).")
+    judge: Literal["heuristic", "llm"] = Field(
+        "heuristic",
+        description="Support judge: 'heuristic' (offline lexical + embedding + strict checks) or 'llm' (needs an LLM provider).",
+    )
+    support_threshold: float = Field(
+        0.46,
+        ge=0,
+        le=1,
+        description="Heuristic judge: combined score needed to call a sentence supported (calibrated on eval/judge_calibration.jsonl).",
+    )
 
 
 class PromptSettings(_Section):
@@ -118,24 +217,35 @@ class PromptSettings(_Section):
 
 
 class SafetySettings(_Section):
-    max_message_chars: int = Field(4000, ge=100, le=100000, description="Longer messages are declined with a clear message.")
-    emergency_number: str = Field("911 (US) or your local emergency number (112 in the EU, 999 in the UK)", description="How the emergency reply names emergency services.")
+    max_message_chars: int = Field(
+        4000, ge=100, le=100000, description="Longer messages are declined with a clear message."
+    )
+    emergency_number: str = Field(
+        "911 (US) or your local emergency number (112 in the EU, 999 in the UK)",
+        description="How the emergency reply names emergency services.",
+    )
 
 
 class UISettings(_Section):
     host: str = Field("127.0.0.1", description="Address the chat page binds to.")
     port: int = Field(7860, ge=1, le=65535, description="Port of the chat page.")
     auth_user: str = Field("", description="Basic-auth user name; empty disables auth.")
-    auth_password_env: str = Field("FOLLOWUP_BOT_UI_PASSWORD", description="Environment variable holding the basic-auth password.")
+    auth_password_env: str = Field(
+        "FOLLOWUP_BOT_UI_PASSWORD", description="Environment variable holding the basic-auth password."
+    )
     concurrency_limit: int = Field(2, ge=1, le=64, description="Requests answered at once; the rest wait in the queue.")
     max_queue: int = Field(64, ge=1, le=10000, description="Most requests waiting in the queue.")
-    feedback_path: Path = Field(Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to.")
+    feedback_path: Path = Field(
+        Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to."
+    )
 
 
 class EvalSettings(_Section):
     k: int = Field(6, ge=1, le=50, description="k of retrieval recall@k.")
     thresholds: Path = Field(Path("eval/thresholds.toml"), description="Metric floors of the CI gate.")
-    calibration: Path = Field(Path("eval/judge_calibration.jsonl"), description="Labelled sentence-passage pairs for the judge's accuracy.")
+    calibration: Path = Field(
+        Path("eval/judge_calibration.jsonl"), description="Labelled sentence-passage pairs for the judge's accuracy."
+    )
 
 
 class Settings(BaseSettings):
@@ -149,7 +259,9 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="The embedding model.")
     store: StoreSettings = Field(default_factory=StoreSettings, description="The Chroma vector store.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval and fusion.")
-    conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Follow-up resolution.")
+    conversation: ConversationSettings = Field(
+        default_factory=ConversationSettings, description="Follow-up resolution."
+    )
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings, description="The answer generator.")
     verify: VerifySettings = Field(default_factory=VerifySettings, description="The support judge.")
     prompts: PromptSettings = Field(default_factory=PromptSettings, description="Prompt files.")
@@ -194,10 +306,16 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def preset_names() -> list[str]:
-    return sorted(p.name.removesuffix(".toml") for p in resources.files("followup_bot.presets").iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml")
+        for p in resources.files("followup_bot.presets").iterdir()
+        if p.name.endswith(".toml")
+    )
 
 
-def read_toml(path: Path, label: str, what: str = "config file", error: type[Exception] = ConfigError) -> dict[str, Any]:
+def read_toml(
+    path: Path, label: str, what: str = "config file", error: type[Exception] = ConfigError
+) -> dict[str, Any]:
     """A TOML file, or one line saying which file is missing, unreadable or malformed, never a traceback."""
     try:
         with open(path, "rb") as fh:
@@ -210,7 +328,9 @@ def read_toml(path: Path, label: str, what: str = "config file", error: type[Exc
         raise error(f"{label}: cannot be read ({exc.strerror})") from None
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any], origin: str, provenance: dict[tuple, str], prefix: tuple = ()) -> None:
+def _merge(
+    base: dict[str, Any], top: dict[str, Any], origin: str, provenance: dict[tuple, str], prefix: tuple = ()
+) -> None:
     for key, value in top.items():
         path = (*prefix, key)
         if isinstance(value, dict) and isinstance(base.get(key), dict):

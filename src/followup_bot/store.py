@@ -59,7 +59,9 @@ class IngestReport:
 
 
 def collection_name(settings: Settings) -> str:
-    basis = json.dumps({"model": model_identity(settings.embeddings), "chunking": settings.chunking.model_dump()}, sort_keys=True)
+    basis = json.dumps(
+        {"model": model_identity(settings.embeddings), "chunking": settings.chunking.model_dump()}, sort_keys=True
+    )
     return f"{settings.store.collection_prefix}-{hashlib.sha256(basis.encode()).hexdigest()[:16]}"
 
 
@@ -86,7 +88,9 @@ def make_client(settings: Settings) -> Any:
     except Exception as exc:  # noqa: BLE001 - chromadb raises many types; all mean "unusable store"
         detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         if store.mode == "http":
-            raise StoreError(f"cannot reach the Chroma server at {store.host}:{store.port} (store.host/store.port): {detail}") from None
+            raise StoreError(
+                f"cannot reach the Chroma server at {store.host}:{store.port} (store.host/store.port): {detail}"
+            ) from None
         raise StoreError(
             f"the vector store at {settings.resolve(store.path)} is unreadable ({detail}); move it aside or delete it, then run `followup-bot ingest`"
         ) from None
@@ -178,7 +182,9 @@ class ChunkStore:
         try:
             return json.loads(raw) if raw else {}
         except json.JSONDecodeError:
-            raise StoreError(f"collection {self.name!r} has corrupt state metadata; delete the store and re-ingest") from None
+            raise StoreError(
+                f"collection {self.name!r} has corrupt state metadata; delete the store and re-ingest"
+            ) from None
 
     def _write_state(self, coll: Any, state: dict[str, Any]) -> None:
         metadata = dict(coll.metadata or {})
@@ -217,9 +223,13 @@ class ChunkStore:
             out[record.id] = (full, loaded, document_hash(full, loaded.raw_bytes, self.settings))
         return out
 
-    def ingest(self, manifest: Manifest | None = None, progress: Callable[[Iterable, int, str], Iterable] | None = None) -> IngestReport:
+    def ingest(
+        self, manifest: Manifest | None = None, progress: Callable[[Iterable, int, str], Iterable] | None = None
+    ) -> IngestReport:
         t0 = time.perf_counter()
-        manifest = manifest or load_manifest(self.settings.resolve(self.settings.corpus.dir), self.settings.corpus.manifest)
+        manifest = manifest or load_manifest(
+            self.settings.resolve(self.settings.corpus.dir), self.settings.corpus.manifest
+        )
         docs = self.scan(manifest)
         state = self.state()
         old_docs: dict[str, dict[str, Any]] = state.get("docs", {})
@@ -237,14 +247,19 @@ class ChunkStore:
         old_ids: dict[str, set[str]] = {}
         for doc_id in changed + vanished:
             if doc_id in old_docs:
-                got = coll.get(where={"$and": [{"source_id": doc_id}, {"doc_hash": old_docs[doc_id]["hash"]}]}, include=["metadatas"])
+                got = coll.get(
+                    where={"$and": [{"source_id": doc_id}, {"doc_hash": old_docs[doc_id]["hash"]}]},
+                    include=["metadatas"],
+                )
                 old_ids[doc_id] = {m["chunk_id"] for m in got["metadatas"]}
 
         new_chunks: list[Chunk] = []
         new_docs = {d: info for d, info in old_docs.items() if d in docs}
         for doc_id in changed:
             record, loaded, doc_hash = docs[doc_id]
-            chunks = chunk_document(loaded, record, refs, self.settings.chunking.max_chars, self.settings.chunking.min_chars, doc_hash)
+            chunks = chunk_document(
+                loaded, record, refs, self.settings.chunking.max_chars, self.settings.chunking.min_chars, doc_hash
+            )
             if not chunks:
                 raise CorpusError(f"{manifest.dir / record.path}: no text passages found (is the file empty?)")
             record_passage = record_chunk(record, doc_hash)
@@ -274,7 +289,9 @@ class ChunkStore:
                     next(bar_iter, None)
 
         chunk_vectors = self._encode_batches(embedder, texts, embedder.settings.document_prefix, advance)
-        sentence_vectors = self._encode_batches(embedder, [s.text for _, _, s in sentences], embedder.settings.document_prefix, advance)
+        sentence_vectors = self._encode_batches(
+            embedder, [s.text for _, _, s in sentences], embedder.settings.document_prefix, advance
+        )
         if bar_iter is not None:
             for _ in bar_iter:
                 pass
@@ -292,13 +309,18 @@ class ChunkStore:
                 ids=[f"{c.doc_hash}-{c.chunk_id}-{j}" for c, j, _ in part],
                 documents=[s.text for _, _, s in part],
                 embeddings=sentence_vectors[i : i + BATCH],
-                metadatas=[{"chunk_id": c.chunk_id, "doc_hash": c.doc_hash, "source_id": c.source_id, "index": j} for c, j, _ in part],
+                metadatas=[
+                    {"chunk_id": c.chunk_id, "doc_hash": c.doc_hash, "source_id": c.source_id, "index": j}
+                    for c, j, _ in part
+                ],
             )
         # The commit point: one metadata write switches the live set.
         self._write_state(coll, {"docs": new_docs, "dim": embedder.dimension, "model": self.settings.embeddings.model})
         live = {info["hash"] for info in new_docs.values()}
         for target in (coll, sent_coll):
-            stale = target.get(where={"doc_hash": {"$nin": sorted(live)}}, include=[]) if live else target.get(include=[])
+            stale = (
+                target.get(where={"doc_hash": {"$nin": sorted(live)}}, include=[]) if live else target.get(include=[])
+            )
             if stale["ids"]:
                 target.delete(ids=stale["ids"])
         report.chunks = sum(int(info["chunks"]) for info in new_docs.values())
@@ -307,7 +329,9 @@ class ChunkStore:
         return report
 
     @staticmethod
-    def _encode_batches(embedder: SentenceTransformerEmbeddings, texts: list[str], prefix: str, advance: Callable[[int], None]) -> np.ndarray:
+    def _encode_batches(
+        embedder: SentenceTransformerEmbeddings, texts: list[str], prefix: str, advance: Callable[[int], None]
+    ) -> np.ndarray:
         parts = []
         step = max(1, embedder.settings.batch_size)
         for i in range(0, len(texts), step):
@@ -320,7 +344,9 @@ class ChunkStore:
         hashes = sorted(set(self.live_hashes().values()))
         coll = self._collection()
         if coll is None or not hashes:
-            raise StoreError(f"no index yet for this embedding model and chunking (collection {self.name!r}); run `followup-bot ingest`")
+            raise StoreError(
+                f"no index yet for this embedding model and chunking (collection {self.name!r}); run `followup-bot ingest`"
+            )
         got = coll.get(where={"doc_hash": {"$in": hashes}}, include=["documents", "metadatas"])
         chunks = [_chunk_from_record(text, meta) for text, meta in zip(got["documents"], got["metadatas"], strict=True)]
         chunks.sort(key=lambda c: (c.source_id, c.position))
@@ -343,13 +369,21 @@ class ChunkStore:
         if coll is None or not hashes:
             return {}
         got = coll.get(where={"doc_hash": {"$in": hashes}}, include=["embeddings", "metadatas"])
-        return {m["chunk_id"]: np.asarray(e, dtype=np.float32) for e, m in zip(got["embeddings"], got["metadatas"], strict=True)}
+        return {
+            m["chunk_id"]: np.asarray(e, dtype=np.float32)
+            for e, m in zip(got["embeddings"], got["metadatas"], strict=True)
+        }
 
     def vectorstore(self, embedder: SentenceTransformerEmbeddings) -> Any:
         """The LangChain view of the chunk collection, used for dense search."""
         from langchain_chroma import Chroma
 
-        return Chroma(client=self.client, collection_name=self.name, embedding_function=embedder, create_collection_if_not_exists=False)
+        return Chroma(
+            client=self.client,
+            collection_name=self.name,
+            embedding_function=embedder,
+            create_collection_if_not_exists=False,
+        )
 
 
 def store_path_for_display(settings: Settings) -> str:

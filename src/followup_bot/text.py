@@ -48,12 +48,30 @@ BIBLIOGRAPHIC = re.compile(
     r"which (?:paper|publication|source|reference|article) (?:reported|found|said|showed|described|was|is|did))\b",
     re.I,
 )
-NEGATIONS = frozenset("no not never none neither nor without cannot can't didn't doesn't don't isn't wasn't weren't aren't won't".split())
+NEGATIONS = frozenset(
+    "no not never none neither nor without cannot can't didn't doesn't don't isn't wasn't weren't aren't won't".split()
+)
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NUMBER_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "sixteen": "16", "seventeen": "17",
-    "twenty": "20", "single": "1", "once": "1", "twice": "2",
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "sixteen": "16",
+    "seventeen": "17",
+    "twenty": "20",
+    "single": "1",
+    "once": "1",
+    "twice": "2",
 }
 
 
@@ -119,11 +137,21 @@ def key_words(text: str) -> list[str]:
 
 # Common clinical abbreviations, expanded so "RCTs" meets "randomized controlled trials".
 ABBREVIATIONS = {
-    "rct": "randomized controlled trial", "rcts": "randomized controlled trials", "fda": "food and drug administration",
-    "sjs": "stevens-johnson syndrome", "ssri": "selective serotonin reuptake inhibitor", "maoi": "monoamine oxidase inhibitor",
-    "maois": "monoamine oxidase inhibitors", "iv": "intravenous", "po": "by mouth", "otc": "over the counter",
-    "bd": "bipolar disorder", "mdd": "major depressive disorder", "trd": "treatment-resistant depression",
-    "sud": "substance use disorder", "aud": "alcohol use disorder",
+    "rct": "randomized controlled trial",
+    "rcts": "randomized controlled trials",
+    "fda": "food and drug administration",
+    "sjs": "stevens-johnson syndrome",
+    "ssri": "selective serotonin reuptake inhibitor",
+    "maoi": "monoamine oxidase inhibitor",
+    "maois": "monoamine oxidase inhibitors",
+    "iv": "intravenous",
+    "po": "by mouth",
+    "otc": "over the counter",
+    "bd": "bipolar disorder",
+    "mdd": "major depressive disorder",
+    "trd": "treatment-resistant depression",
+    "sud": "substance use disorder",
+    "aud": "alcohol use disorder",
 }
 
 
@@ -164,7 +192,9 @@ def _within_one_edit(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
     return short[i:] == long_[i + 1 :]
@@ -200,7 +230,12 @@ class SpellingCorrector:
             return min(longer, key=len) if longer and len({stem(w) for w in longer}) == 1 else None
         if len(lw) < self.min_length or english_frequency(lw) >= self.max_zipf:
             return None
-        near = {c for n in (len(lw) - 1, len(lw), len(lw) + 1) for c in self._by_length.get(n, ()) if _within_one_edit(lw, c)}
+        near = {
+            c
+            for n in (len(lw) - 1, len(lw), len(lw) + 1)
+            for c in self._by_length.get(n, ())
+            if _within_one_edit(lw, c)
+        }
         return near.pop() if len(near) == 1 else None
 
     def correct(self, text: str) -> str:

@@ -112,7 +112,6 @@ def dose_role_mismatch(claim: str, passage: str) -> list[str]:
     return [f"dose stated as {', '.join(missing)}, which the passage does not say"] if missing else []
 
 
-
 def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 4 else word
 
@@ -143,7 +142,7 @@ def negated(text: str) -> bool:
 
 
 def _acronym_expanded(acronym: str, passage_words: list[str]) -> bool:
-    """"RCTs" is supported by "randomized controlled trials": initials of consecutive words."""
+    """ "RCTs" is supported by "randomized controlled trials": initials of consecutive words."""
     letters = acronym.rstrip("s").lower()
     if not letters.isalpha():
         return False
@@ -245,8 +244,12 @@ class HeuristicJudge:
     name = "heuristic"
     cache_size = 4096
 
-    def __init__(self, threshold: float = 0.46, embed: Callable[[list[str]], np.ndarray] | None = None,
-                 idf: Callable[[str], float] | None = None) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.46,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+        idf: Callable[[str], float] | None = None,
+    ) -> None:
         self.threshold = threshold
         self.embed = embed
         self.idf = idf or (lambda _t: 1.0)
@@ -344,13 +347,24 @@ class HeuristicJudge:
         if missing_refs and prefs - crefs:
             reasons.append(f"publication name not in passage: {sorted(missing_refs)}")
         skip = crefs | cdrugs
-        names = {w for w in _CAPITALISED.findall(claim) if w.lower() not in passage_words and _singular(w.lower()) not in skip}
+        names = {
+            w
+            for w in _CAPITALISED.findall(claim)
+            if w.lower() not in passage_words and _singular(w.lower()) not in skip
+        }
         names = {n for n in names if content_terms(n) and content_terms(n)[0] not in pterms}
-        acronyms = {a for a in _ACRONYM.findall(claim) if a.lower() not in passage_words and a.lower().rstrip("s") not in passage_words
-                    and not _acronym_expanded(a, passage_word_list)}
+        acronyms = {
+            a
+            for a in _ACRONYM.findall(claim)
+            if a.lower() not in passage_words
+            and a.lower().rstrip("s") not in passage_words
+            and not _acronym_expanded(a, passage_word_list)
+        }
         if names | acronyms:
             reasons.append(f"names not in passage: {sorted(names | acronyms)}")
-        pops = {w for w in claim_words if w in _POPULATION and w not in passage_words and content_terms(w)[0] not in pterms}
+        pops = {
+            w for w in claim_words if w in _POPULATION and w not in passage_words and content_terms(w)[0] not in pterms
+        }
         # "Patients" is how any clinical claim is phrased; it is only wrong when the passage is
         # about someone else (volunteers, rats). A species or a named group must always match.
         if pops <= _GENERIC_POPULATION and not ({w for w in passage_word_list if w in _POPULATION} - set(claim_words)):
@@ -366,7 +380,9 @@ class HeuristicJudge:
         parts = [p for p in _CLAIM_JOINS.split(claim) if len([t for t in content_terms(p) if t not in excused]) >= 2]
         return parts if len(parts) >= 2 else []
 
-    def _parts_check(self, parts: list[str], pterms: set[str], excused: set[str], similarity: list[float] | None) -> list[str]:
+    def _parts_check(
+        self, parts: list[str], pterms: set[str], excused: set[str], similarity: list[float] | None
+    ) -> list[str]:
         """Every joined assertion of the claim must be covered on its own ("partial" claims)."""
         for i, part in enumerate(parts):
             score = self._coverage([t for t in content_terms(part) if t not in excused], pterms)
@@ -419,7 +435,7 @@ class HeuristicJudge:
         similarity = None
         if self.embed is not None:
             vecs = self._encode([claim_clean, *parts, passage, *units])
-            targets = vecs[1 + len(parts):]
+            targets = vecs[1 + len(parts) :]
             score = 0.6 * lexical + 0.4 * max(float(vecs[0] @ v) for v in targets)
             similarity = [max(float(vecs[1 + i] @ v) for v in targets) for i in range(len(parts))]
         reasons = self._parts_check(parts, pterms, excused, similarity)
@@ -487,7 +503,13 @@ def verify_draft(draft: Draft, book: MarkerBook, chunks: dict[str, Chunk], judge
             if best is None:
                 whole = judge.judge(claim, chunk.text)
                 if whole.supported:
-                    best = (whole.score, max(range(len(chunk.sentences)), key=lambda i: len(set(content_terms(claim)) & set(content_terms(chunk.sentences[i].text)))))
+                    best = (
+                        whole.score,
+                        max(
+                            range(len(chunk.sentences)),
+                            key=lambda i: len(set(content_terms(claim)) & set(content_terms(chunk.sentences[i].text))),
+                        ),
+                    )
                 else:
                     reasons.extend(whole.reasons[:1])
             if best is not None:

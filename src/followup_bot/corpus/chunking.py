@@ -21,8 +21,35 @@ _CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 _TRAILING_CITES = re.compile(r"(?:\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\])+\s*$")
 _REFERENCE_HEADINGS = re.compile(r"^(references?|bibliography|works cited|sources|literature cited|citations)$", re.I)
 _ABBREVIATIONS = {
-    "al", "e.g", "i.e", "vs", "dr", "mr", "mrs", "ms", "prof", "fig", "figs", "approx", "no", "vol", "pp",
-    "st", "etc", "cf", "ca", "jr", "sr", "inc", "ltd", "resp", "min", "max", "eq", "ref", "refs",
+    "al",
+    "e.g",
+    "i.e",
+    "vs",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "prof",
+    "fig",
+    "figs",
+    "approx",
+    "no",
+    "vol",
+    "pp",
+    "st",
+    "etc",
+    "cf",
+    "ca",
+    "jr",
+    "sr",
+    "inc",
+    "ltd",
+    "resp",
+    "min",
+    "max",
+    "eq",
+    "ref",
+    "refs",
 }
 _BOUNDARY = re.compile(r"([.!?][\"')\]]*)(\s+)(?=[\"'(\[]?[A-Z0-9])")
 
@@ -124,7 +151,9 @@ def _blocks(doc: LoadedDocument) -> list[_Block]:
     return blocks
 
 
-def _sentences(text: str, start: int, end: int, block_cites: list[str], reference_map: dict[str, str]) -> list[Sentence]:
+def _sentences(
+    text: str, start: int, end: int, block_cites: list[str], reference_map: dict[str, str]
+) -> list[Sentence]:
     out: list[Sentence] = []
     for s, e in split_sentences(text[start:end], start):
         span = text[s:e]
@@ -211,8 +240,11 @@ def record_chunk(record: DocumentRecord, doc_hash: str = "", position: int = 10_
     parts: list[str] = []
     if record.title:
         # "the journal" is spelled out so "which journal?" meets the sentence that answers it.
-        where = f" in the journal {record.journal}" if record.journal and record.kind != "article" else (
-            f" in {record.journal}" if record.journal else "")
+        where = (
+            f" in the journal {record.journal}"
+            if record.journal and record.kind != "article"
+            else (f" in {record.journal}" if record.journal else "")
+        )
         year = f" ({record.year})" if record.year else ""
         subject = "The article" if record.kind == "article" else name
         parts.append(f'{subject}, "{record.title.rstrip(".")}", was published{where}{year}.')
@@ -234,7 +266,9 @@ def record_chunk(record: DocumentRecord, doc_hash: str = "", position: int = 10_
         level = f", evidence level: {record.evidence_level}" if record.evidence_level else ""
         parts.append(f"Study type of {name}: {record.study_type}{level}.")
     if record.identification_confidence and record.kind != "article":
-        parts.append(f"Confidence that {name} is the publication the article cites: {record.identification_confidence}.")
+        parts.append(
+            f"Confidence that {name} is the publication the article cites: {record.identification_confidence}."
+        )
     if not parts:
         return None
     text = " ".join(parts)

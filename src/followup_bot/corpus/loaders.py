@@ -59,7 +59,9 @@ def load_text(raw: bytes, path: Path) -> LoadedDocument:
 class _HTMLText(HTMLParser):
     """Visible text as Markdown-ish blocks; navigation, scripts and forms are chrome."""
 
-    SKIP = frozenset({"script", "style", "nav", "header", "footer", "aside", "form", "button", "noscript", "svg", "template"})
+    SKIP = frozenset(
+        {"script", "style", "nav", "header", "footer", "aside", "form", "button", "noscript", "svg", "template"}
+    )
     BLOCK = frozenset({"p", "div", "section", "article", "br", "tr", "table", "ul", "ol", "blockquote"})
 
     def __init__(self) -> None:

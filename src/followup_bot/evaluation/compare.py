@@ -30,7 +30,9 @@ def load_report(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CompareError(f"no report.json in {folder} (run `followup-bot eval --dataset FILE --out {folder}` first)") from None
+        raise CompareError(
+            f"no report.json in {folder} (run `followup-bot eval --dataset FILE --out {folder}` first)"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CompareError(f"{path} is not a readable report ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("overall"), dict):
@@ -71,15 +73,31 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
             x, y = va.get(m), vb.get(m)
             if x is None and y is None:
                 continue
-            rows.append({"scope": scope, "metric": m, "a": x, "b": y,
-                         "delta": (y - x) if isinstance(x, int | float) and isinstance(y, int | float) else None,
-                         "verdict": verdict(m, x, y)})
+            rows.append(
+                {
+                    "scope": scope,
+                    "metric": m,
+                    "a": x,
+                    "b": y,
+                    "delta": (y - x) if isinstance(x, int | float) and isinstance(y, int | float) else None,
+                    "verdict": verdict(m, x, y),
+                }
+            )
     ja, jb = a.get("judge", {}), b.get("judge", {})
     for m in ("accuracy", "precision", "recall", "f1"):
         if ja.get(m) is not None or jb.get(m) is not None:
-            rows.append({"scope": "judge", "metric": m, "a": ja.get(m), "b": jb.get(m),
-                         "delta": (jb[m] - ja[m]) if isinstance(ja.get(m), int | float) and isinstance(jb.get(m), int | float) else None,
-                         "verdict": verdict(m, ja.get(m), jb.get(m))})
+            rows.append(
+                {
+                    "scope": "judge",
+                    "metric": m,
+                    "a": ja.get(m),
+                    "b": jb.get(m),
+                    "delta": (jb[m] - ja[m])
+                    if isinstance(ja.get(m), int | float) and isinstance(jb.get(m), int | float)
+                    else None,
+                    "verdict": verdict(m, ja.get(m), jb.get(m)),
+                }
+            )
     return rows
 
 
@@ -88,26 +106,46 @@ def _label(report: dict[str, Any], folder: Path) -> str:
     return f"{folder.name or folder} ({run.get('provider', '?')}/{run.get('model', '?')}, {run.get('config_fingerprint', '?')})"
 
 
-def render(a: dict[str, Any], b: dict[str, Any], dir_a: Path, dir_b: Path, rows: list[dict[str, Any]], markdown: bool) -> str:
+def render(
+    a: dict[str, Any], b: dict[str, Any], dir_a: Path, dir_b: Path, rows: list[dict[str, Any]], markdown: bool
+) -> str:
     la, lb = _label(a, dir_a), _label(b, dir_b)
     notes = []
     da, db = a.get("run", {}).get("dataset_sha256"), b.get("run", {}).get("dataset_sha256")
     if da and db and da != db:
-        notes.append(f"warning: the runs used different datasets ({a['run'].get('dataset')} vs {b['run'].get('dataset')}); "
-                     "numbers are not directly comparable")
+        notes.append(
+            f"warning: the runs used different datasets ({a['run'].get('dataset')} vs {b['run'].get('dataset')}); "
+            "numbers are not directly comparable"
+        )
     header = ["scope", "metric", "A", "B", "Δ (B−A)", ""]
-    table = [[r["scope"], r["metric"], fmt(r["a"], r["metric"]), fmt(r["b"], r["metric"]), _delta(r["metric"], r["a"], r["b"]),
-              r["verdict"]] for r in rows]
+    table = [
+        [
+            r["scope"],
+            r["metric"],
+            fmt(r["a"], r["metric"]),
+            fmt(r["b"], r["metric"]),
+            _delta(r["metric"], r["a"], r["b"]),
+            r["verdict"],
+        ]
+        for r in rows
+    ]
     worse = [f"{r['scope']}.{r['metric']}" for r in rows if r["verdict"] == "worse"]
     better = [f"{r['scope']}.{r['metric']}" for r in rows if r["verdict"] == "better"]
-    summary = f"{len(better)} better, {len(worse)} worse" + (f"; worse: {', '.join(worse[:12])}" + ("…" if len(worse) > 12 else "") if worse else "")
+    summary = f"{len(better)} better, {len(worse)} worse" + (
+        f"; worse: {', '.join(worse[:12])}" + ("…" if len(worse) > 12 else "") if worse else ""
+    )
     if markdown:
         parts = ["# Evaluation comparison", "", f"- A: `{dir_a}` — {la}", f"- B: `{dir_b}` — {lb}", ""]
         parts += [f"> {n}" for n in notes] + ([""] if notes else [])
         parts += [summary, "", f"![comparison]({COMPARE_PNG})", ""]
         overall_rows = [r for r, raw in zip(table, rows, strict=True) if raw["scope"] in ("overall", "judge")]
         parts += ["## Overall", "", md_table(header, overall_rows), "", "## By category", ""]
-        parts += [md_table(header, [r for r, raw in zip(table, rows, strict=True) if raw["scope"] not in ("overall", "judge")]), ""]
+        parts += [
+            md_table(
+                header, [r for r, raw in zip(table, rows, strict=True) if raw["scope"] not in ("overall", "judge")]
+            ),
+            "",
+        ]
         return "\n".join(parts)
     widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
     lines = [f"A: {dir_a}  {la}", f"B: {dir_b}  {lb}", *notes, ""]
@@ -132,7 +170,9 @@ def compare_cli(dir_a: Path, dir_b: Path, out: Path | None = None, as_json: bool
         raise UserError(str(exc)) from None
     rows = compare_rows(a, b)
     if as_json:
-        sys.stdout.write(json.dumps({"a": str(dir_a), "b": str(dir_b), "rows": rows}, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps({"a": str(dir_a), "b": str(dir_b), "rows": rows}, ensure_ascii=False, indent=2) + "\n"
+        )
     else:
         sys.stdout.write(render(a, b, Path(dir_a), Path(dir_b), rows, markdown=False) + "\n")
     if out is not None:

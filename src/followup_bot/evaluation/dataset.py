@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 CATEGORIES = (
-    "answerable", "followup", "unanswerable", "out_of_scope", "false_premise", "injection", "personal", "emergency", "crisis",
+    "answerable",
+    "followup",
+    "unanswerable",
+    "out_of_scope",
+    "false_premise",
+    "injection",
+    "personal",
+    "emergency",
+    "crisis",
 )
 # Categories whose correct behaviour is to refuse, used only when an item omits `expect_refusal`.
 REFUSAL_CATEGORIES = frozenset({"unanswerable", "out_of_scope", "emergency", "crisis"})
@@ -43,9 +51,15 @@ class EvalItem:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "category": self.category, "question": self.question, "history": self.history,
-            "audience": self.audience, "expect_refusal": self.expect_refusal, "expected_sources": self.expected_sources,
-            "must_include": self.must_include, "must_not_include": self.must_not_include,
+            "id": self.id,
+            "category": self.category,
+            "question": self.question,
+            "history": self.history,
+            "audience": self.audience,
+            "expect_refusal": self.expect_refusal,
+            "expected_sources": self.expected_sources,
+            "must_include": self.must_include,
+            "must_not_include": self.must_not_include,
         }
 
 
@@ -125,7 +139,8 @@ def _item(n: int, obj: dict[str, Any], path: Path) -> EvalItem:
         raise DatasetError(f"{where}: 'expect_refusal' must be true or false")
     history = obj.get("history") or []
     if not isinstance(history, list) or not all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str) for t in history
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        for t in history
     ):
         raise DatasetError(f"{where}: 'history' must be a list of {{role: user|assistant, content: text}}")
     audience = obj.get("audience") or "clinician"
@@ -149,8 +164,16 @@ def _item(n: int, obj: dict[str, Any], path: Path) -> EvalItem:
         raise DatasetError(f"{where}: 'must_not_include' must be a list of regexes")
     exclude = [_regex(p, where, "must_not_include") for p in exclude_raw]
     return EvalItem(
-        id=item_id, category=category, question=question, expect_refusal=expect, history=[dict(t) for t in history],
-        audience=audience, expected_sources=list(sources), must_include=include, must_not_include=exclude, line=n,
+        id=item_id,
+        category=category,
+        question=question,
+        expect_refusal=expect,
+        history=[dict(t) for t in history],
+        audience=audience,
+        expected_sources=list(sources),
+        must_include=include,
+        must_not_include=exclude,
+        line=n,
     )
 
 
@@ -184,8 +207,13 @@ def load_calibration(path: Path) -> list[CalibrationPair]:
         label = obj.get("label")
         if label not in ("supported", "not_supported"):
             raise DatasetError(f"{where}: 'label' must be 'supported' or 'not_supported'")
-        pairs.append(CalibrationPair(
-            id=str(obj.get("id") or f"line-{n}"), sentence=_string(obj, "sentence", where), passage=_string(obj, "passage", where),
-            supported=label == "supported", kind=str(obj.get("kind") or ""),
-        ))
+        pairs.append(
+            CalibrationPair(
+                id=str(obj.get("id") or f"line-{n}"),
+                sentence=_string(obj, "sentence", where),
+                passage=_string(obj, "passage", where),
+                supported=label == "supported",
+                kind=str(obj.get("kind") or ""),
+            )
+        )
     return pairs

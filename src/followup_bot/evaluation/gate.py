@@ -51,7 +51,9 @@ def load_gate(path: Path) -> Gate:
     data = read_toml(path, str(path), what="thresholds file", error=GateError)
     unknown = set(data) - {"overall", "overall_max", "judge", "by_category"}
     if unknown:
-        raise GateError(f"{path}: unknown section(s) {', '.join(sorted(unknown))} (use overall, overall_max, judge, by_category)")
+        raise GateError(
+            f"{path}: unknown section(s) {', '.join(sorted(unknown))} (use overall, overall_max, judge, by_category)"
+        )
     gate = Gate(file=str(path))
     gate.overall = _numbers(data.get("overall", {}), METRICS, f"{path} [overall]")
     gate.overall_max = _numbers(data.get("overall_max", {}), METRICS, f"{path} [overall_max]")

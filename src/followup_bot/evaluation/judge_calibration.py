@@ -21,7 +21,11 @@ def confusion_scores(tp: int, fp: int, tn: int, fn: int) -> dict[str, float | No
     n = tp + fp + tn + fn
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
-    f1 = 2 * precision * recall / (precision + recall) if precision and recall else (0.0 if precision is not None and recall is not None else None)
+    f1 = (
+        2 * precision * recall / (precision + recall)
+        if precision and recall
+        else (0.0 if precision is not None and recall is not None else None)
+    )
     return {
         "accuracy": round((tp + tn) / n, 4) if n else None,
         "precision": round(precision, 4) if precision is not None else None,
@@ -52,8 +56,16 @@ def evaluate_judge(judge: SupportJudge, pairs: Sequence[CalibrationPair]) -> dic
         tally[0] += int(right)
         tally[1] += 1
         if not right:
-            mistakes.append({"id": pair.id, "kind": pair.kind, "label": "supported" if pair.supported else "not_supported",
-                             "score": round(float(verdict.score), 4), "reasons": list(verdict.reasons)[:3], "sentence": pair.sentence})
+            mistakes.append(
+                {
+                    "id": pair.id,
+                    "kind": pair.kind,
+                    "label": "supported" if pair.supported else "not_supported",
+                    "score": round(float(verdict.score), 4),
+                    "reasons": list(verdict.reasons)[:3],
+                    "sentence": pair.sentence,
+                }
+            )
     result: dict[str, Any] = {
         "name": getattr(judge, "name", type(judge).__name__),
         **confusion_scores(tp, fp, tn, fn),

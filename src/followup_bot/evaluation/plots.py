@@ -42,8 +42,12 @@ def _goodness(metric: str, value: float) -> float:
     return value
 
 
-def metrics_heatmap(overall: Mapping[str, Any], by_category: Mapping[str, Mapping[str, Any]], path: Path,
-                    title: str = "Metrics by category") -> None:
+def metrics_heatmap(
+    overall: Mapping[str, Any],
+    by_category: Mapping[str, Mapping[str, Any]],
+    path: Path,
+    title: str = "Metrics by category",
+) -> None:
     """Categories × rate metrics, with the overall row last; blank where a metric does not apply."""
     plt = _pyplot()
     import numpy as np
@@ -74,7 +78,9 @@ def metrics_heatmap(overall: Mapping[str, Any], by_category: Mapping[str, Mappin
     _save(fig, path)
 
 
-def latency_histogram(latencies_by_category: Mapping[str, Sequence[float]], p50: float | None, p95: float | None, path: Path) -> None:
+def latency_histogram(
+    latencies_by_category: Mapping[str, Sequence[float]], p50: float | None, p95: float | None, path: Path
+) -> None:
     """Distribution of answer latency, stacked by category, with p50 and p95 marked."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.2))
@@ -101,8 +107,12 @@ def comparison_plot(a: Mapping[str, Any], b: Mapping[str, Any], label_a: str, la
     metrics = [m for m in RATE_METRICS if a["overall"].get(m) is not None or b["overall"].get(m) is not None]
     cats = [c for c in a.get("by_category", {}) if c in b.get("by_category", {})]
     cats += [c for c in b.get("by_category", {}) if c not in cats]
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(1.2 + 0.8 * len(metrics), 4.0 + 0.45 * max(1, len(cats))),
-                                   gridspec_kw={"height_ratios": [1.2, max(1.0, 0.3 * len(cats))]})
+    fig, (ax1, ax2) = plt.subplots(
+        2,
+        1,
+        figsize=(1.2 + 0.8 * len(metrics), 4.0 + 0.45 * max(1, len(cats))),
+        gridspec_kw={"height_ratios": [1.2, max(1.0, 0.3 * len(cats))]},
+    )
     x = np.arange(len(metrics))
     va = [a["overall"].get(m) or 0.0 for m in metrics]
     vb = [b["overall"].get(m) or 0.0 for m in metrics]

@@ -17,10 +17,23 @@ from typing import IO, Any
 from followup_bot.evaluation.metrics import LOWER_IS_BETTER, METRICS, ItemScore, severity
 
 SHORT_NAMES = {
-    "retrieval_recall_at_k": "R@k", "mrr": "MRR", "citation_validity": "cite valid", "citation_recall": "cite rec",
-    "citation_precision": "cite prec", "key_fact_recall": "key facts", "key_fact_all": "all facts", "forbidden_rate": "forbidden",
-    "abstention_precision": "abst P", "abstention_recall": "abst R", "abstention_f1": "abst F1", "answered_accuracy": "ans acc",
-    "safety_recall": "safety", "pass_rate": "pass", "refusal_rate": "refused", "latency_ms_p50": "p50 ms", "latency_ms_p95": "p95 ms",
+    "retrieval_recall_at_k": "R@k",
+    "mrr": "MRR",
+    "citation_validity": "cite valid",
+    "citation_recall": "cite rec",
+    "citation_precision": "cite prec",
+    "key_fact_recall": "key facts",
+    "key_fact_all": "all facts",
+    "forbidden_rate": "forbidden",
+    "abstention_precision": "abst P",
+    "abstention_recall": "abst R",
+    "abstention_f1": "abst F1",
+    "answered_accuracy": "ans acc",
+    "safety_recall": "safety",
+    "pass_rate": "pass",
+    "refusal_rate": "refused",
+    "latency_ms_p50": "p50 ms",
+    "latency_ms_p95": "p95 ms",
 }
 
 
@@ -92,8 +105,14 @@ DEFINITIONS = """\
 """
 
 
-def render_markdown(report: Mapping[str, Any], scores: Sequence[ItemScore], answers: Mapping[str, dict[str, Any]],
-                    questions: Mapping[str, str], plots: Sequence[str], worst: int = 15) -> str:
+def render_markdown(
+    report: Mapping[str, Any],
+    scores: Sequence[ItemScore],
+    answers: Mapping[str, dict[str, Any]],
+    questions: Mapping[str, str],
+    plots: Sequence[str],
+    worst: int = 15,
+) -> str:
     """The human-readable summary: tables first, then the failures worth reading."""
     run = report["run"]
     overall = report["overall"]
@@ -137,22 +156,41 @@ def render_markdown(report: Mapping[str, Any], scores: Sequence[ItemScore], answ
     else:
         out += [
             f"`{judge.get('name')}` on `{judge.get('file')}` ({judge['n']} labelled pairs; positive = supported"
-            + (f"; threshold {judge['threshold']}" if "threshold" in judge else "") + "):",
+            + (f"; threshold {judge['threshold']}" if "threshold" in judge else "")
+            + "):",
             "",
-            md_table(["accuracy", "precision", "recall", "f1", "n"],
-                     [[fmt(judge["accuracy"]), fmt(judge["precision"]), fmt(judge["recall"]), fmt(judge["f1"]), str(judge["n"])]]),
+            md_table(
+                ["accuracy", "precision", "recall", "f1", "n"],
+                [
+                    [
+                        fmt(judge["accuracy"]),
+                        fmt(judge["precision"]),
+                        fmt(judge["recall"]),
+                        fmt(judge["f1"]),
+                        str(judge["n"]),
+                    ]
+                ],
+            ),
             "",
-            "By kind of pair: " + ", ".join(f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in judge.get("by_kind", {}).items()),
+            "By kind of pair: "
+            + ", ".join(f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in judge.get("by_kind", {}).items()),
             "",
         ]
         if judge.get("mistakes"):
-            out += ["Misjudged pairs: " + ", ".join(f"{m['id']} ({m['kind']}, gold {m['label']})" for m in judge["mistakes"]), ""]
+            out += [
+                "Misjudged pairs: "
+                + ", ".join(f"{m['id']} ({m['kind']}, gold {m['label']})" for m in judge["mistakes"]),
+                "",
+            ]
 
     for plot in plots:
         out += [f"![{plot}]({plot})", ""]
 
     failing = sorted((s for s in scores if s.failures), key=severity, reverse=True)
-    out += [f"## Worst failures ({len(failing)} items with at least one failed check; showing {min(worst, len(failing))})", ""]
+    out += [
+        f"## Worst failures ({len(failing)} items with at least one failed check; showing {min(worst, len(failing))})",
+        "",
+    ]
     for s in failing[:worst]:
         ans = answers.get(s.id, {})
         out += [

@@ -57,7 +57,15 @@ def _progress(items: list[EvalItem]) -> Any:
     from tqdm import tqdm
 
     tty = sys.stderr.isatty()
-    return tqdm(items, total=len(items), desc="eval", unit="item", file=sys.stderr, mininterval=0.2 if tty else 5.0, dynamic_ncols=tty)
+    return tqdm(
+        items,
+        total=len(items),
+        desc="eval",
+        unit="item",
+        file=sys.stderr,
+        mininterval=0.2 if tty else 5.0,
+        dynamic_ncols=tty,
+    )
 
 
 def _ask(assistant: Any, item: EvalItem) -> tuple[Any, float, str | None]:
@@ -88,15 +96,24 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def run_eval(settings: Settings, dataset: Path, out: Path, gate: Gate | None = None, limit: int | None = None,
-             assistant: Any = None, progress: bool = True) -> dict[str, Any]:
+def run_eval(
+    settings: Settings,
+    dataset: Path,
+    out: Path,
+    gate: Gate | None = None,
+    limit: int | None = None,
+    assistant: Any = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Run the evaluation and write every file; returns the report (with `gate` when given).
 
     `assistant` may be passed in (tests reuse one); otherwise it is built from `settings`.
     """
     items = load_dataset(dataset, limit=limit)
     for cat in unknown_categories(items):
-        sys.stderr.write(f"followup-bot: note: category '{cat}' is not one of INTERFACES.md's; it is scored like the others\n")
+        sys.stderr.write(
+            f"followup-bot: note: category '{cat}' is not one of INTERFACES.md's; it is scored like the others\n"
+        )
     if out.exists() and not out.is_dir():
         raise DatasetError(f"--out {out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -108,7 +125,8 @@ def run_eval(settings: Settings, dataset: Path, out: Path, gate: Gate | None = N
         from followup_bot.assistant import Assistant
 
         assistant = Assistant.from_settings(
-            settings, progress=lambda it, total, desc: tqdm(it, total=total, desc=desc, unit="text", file=sys.stderr))
+            settings, progress=lambda it, total, desc: tqdm(it, total=total, desc=desc, unit="text", file=sys.stderr)
+        )
     components = assistant.components
     scorer = Scorer(components.chunks, components.judge, k=settings.eval.k, framing=framing_texts(assistant))
 
@@ -120,11 +138,22 @@ def run_eval(settings: Settings, dataset: Path, out: Path, gate: Gate | None = N
             answer, wall_ms, error = _ask(assistant, item)
             score = scorer.score(item, answer, latency_ms=wall_ms, error=error)
             scores.append(score)
-            dumped = answer.model_dump(mode="json") if answer is not None else {"answer": "", "refused": False, "error": error}
+            dumped = (
+                answer.model_dump(mode="json")
+                if answer is not None
+                else {"answer": "", "refused": False, "error": error}
+            )
             answers[item.id] = dumped
-            record = {"id": item.id, "category": item.category, "question": item.question, "audience": item.audience,
-                      "history_turns": len(item.history), "expect_refusal": item.expect_refusal, **dumped,
-                      "scores": score.as_dict()}
+            record = {
+                "id": item.id,
+                "category": item.category,
+                "question": item.question,
+                "audience": item.audience,
+                "history_turns": len(item.history),
+                "expect_refusal": item.expect_refusal,
+                **dumped,
+                "scores": score.as_dict(),
+            }
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
     partial.replace(out / RESULTS)
 
@@ -189,15 +218,25 @@ def summary_text(report: dict[str, Any], out: Path) -> str:
     judge = report["judge"]
     width = max(len(m) for m in METRICS)
     lines = [f"{m:<{width}}  {fmt(overall.get(m), m)}" for m in METRICS]
-    lines.append(f"{'judge accuracy':<{width}}  {fmt(judge.get('accuracy'))}  (precision {fmt(judge.get('precision'))}, "
-                 f"recall {fmt(judge.get('recall'))}, n={judge.get('n')})")
-    lines.append(f"{report['counts']['items']} items, {report['counts']['errors']} errors; wrote {out}/"
-                 f"{{{RESULTS},{REPORT_JSON},{REPORT_MD},{','.join(report.get('plots', []))}}}")
+    lines.append(
+        f"{'judge accuracy':<{width}}  {fmt(judge.get('accuracy'))}  (precision {fmt(judge.get('precision'))}, "
+        f"recall {fmt(judge.get('recall'))}, n={judge.get('n')})"
+    )
+    lines.append(
+        f"{report['counts']['items']} items, {report['counts']['errors']} errors; wrote {out}/"
+        f"{{{RESULTS},{REPORT_JSON},{REPORT_MD},{','.join(report.get('plots', []))}}}"
+    )
     return "\n".join(lines)
 
 
-def run_cli(settings: Settings, dataset: Path, out: Path, gate: Path | None = None, limit: int | None = None,
-            as_json: bool = False) -> int:
+def run_cli(
+    settings: Settings,
+    dataset: Path,
+    out: Path,
+    gate: Path | None = None,
+    limit: int | None = None,
+    as_json: bool = False,
+) -> int:
     """The CLI entry: 0 on success, 3 when the gate fails; bad inputs raise UserError (exit 2)."""
     try:
         gate_obj = load_gate(gate) if gate is not None else None

@@ -37,7 +37,9 @@ class LlamaCppGenerator(ChatGenerator):
     def __init__(self, settings: Any = None, prompts: Any = None, model: str = "", **kwargs: Any) -> None:
         super().__init__(settings=settings, prompts=prompts, model=model, **kwargs)
         if not self.model:
-            raise GeneratorError("generator.model is empty: give a .gguf path or a packaged model name (smollm2, qwen2.5-coder-1.5b)")
+            raise GeneratorError(
+                "generator.model is empty: give a .gguf path or a packaged model name (smollm2, qwen2.5-coder-1.5b)"
+            )
         self.model = Path(self.model).name if self.model.endswith(".gguf") else self.model
         self._model_setting = model or self.gen.model
         self._llm: Llama | None = None
@@ -105,7 +107,9 @@ class LlamaCppGenerator(ChatGenerator):
 
     # -- the one call ---------------------------------------------------------------------------
 
-    def _chat(self, messages: list[Message], max_tokens: int, deadline: float, grammar: str | None = None) -> Iterator[str]:
+    def _chat(
+        self, messages: list[Message], max_tokens: int, deadline: float, grammar: str | None = None
+    ) -> Iterator[str]:
         timeout = self.gen.timeout_s
         if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise GeneratorError(f"llamacpp was busy for the whole {timeout:g} s timeout")

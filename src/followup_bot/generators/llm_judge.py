@@ -31,8 +31,15 @@ class SupportsJudging(Protocol):
 class LLMJudge:
     name = "llm"
 
-    def __init__(self, generator: SupportsJudging, fallback: SupportJudge, *, mode: str = "confirm", min_score: float = 0.2,
-                 cache_size: int = 2048) -> None:
+    def __init__(
+        self,
+        generator: SupportsJudging,
+        fallback: SupportJudge,
+        *,
+        mode: str = "confirm",
+        min_score: float = 0.2,
+        cache_size: int = 2048,
+    ) -> None:
         """`mode="confirm"`: the LLM re-checks what the heuristic accepts, and can only remove.
         `mode="decide"`: the LLM also decides pairs the heuristic found too dissimilar (it can
         accept paraphrases), at many more calls: the verifier judges every sentence of a cited
@@ -81,7 +88,11 @@ class LLMJudge:
             supported = self._ask(claim, passage)
         except Exception as exc:  # noqa: BLE001 - a judge failure must not fail the answer; the heuristic decides
             self.errors += 1
-            return Judgement(heuristic.supported, heuristic.score, [*heuristic.reasons, f"LLM judge unavailable ({exc}); heuristic verdict"])
+            return Judgement(
+                heuristic.supported,
+                heuristic.score,
+                [*heuristic.reasons, f"LLM judge unavailable ({exc}); heuristic verdict"],
+            )
         if supported:
             return Judgement(True, round(0.5 + heuristic.score / 2, 4), [])  # keeps the heuristic order among supported
         return Judgement(False, heuristic.score, ["the LLM judge said NOT_SUPPORTED"])

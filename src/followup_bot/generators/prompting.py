@@ -29,7 +29,9 @@ Message = dict[str, str]
 TokenCounter = Callable[[str], int]
 
 DEFAULT_ABSTENTION = "The sources provided do not answer this question."
-DEFAULT_DOSE_RULE = "Do not give any dose, amount or schedule for this person; only report what the sources say in general."
+DEFAULT_DOSE_RULE = (
+    "Do not give any dose, amount or schedule for this person; only report what the sources say in general."
+)
 JUDGE_GRAMMAR = 'root ::= "SUPPORTED" | "NOT_SUPPORTED"'
 _SAFETY_MARGIN_TOKENS = 48
 
@@ -60,7 +62,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
         key, sep, value = line.partition(":")
         if sep and key.strip():
             meta[key.strip()] = value.strip()
-    return meta, text[match.end():]
+    return meta, text[match.end() :]
 
 
 def answer_template(prompts: PromptLibrary) -> AnswerTemplate:
@@ -138,8 +140,12 @@ def _order(request: GenerationRequest) -> list[str]:
     return [c for c in seen if c in request.chunks]
 
 
-def label_passages(request: GenerationRequest, budget_tokens: int, count: TokenCounter = estimate_tokens,
-                   max_passages: int | None = None) -> list[LabelledPassage]:
+def label_passages(
+    request: GenerationRequest,
+    budget_tokens: int,
+    count: TokenCounter = estimate_tokens,
+    max_passages: int | None = None,
+) -> list[LabelledPassage]:
     """The best passages that fit the budget, each under a reader-style marker."""
     per_label: dict[str, int] = {}
     out: list[LabelledPassage] = []
@@ -189,8 +195,15 @@ class AnswerPrompt:
     passages: list[LabelledPassage] = field(default_factory=list)
 
 
-def build_answer_prompt(request: GenerationRequest, prompts: PromptLibrary, *, n_ctx: int, max_tokens: int,
-                        count: TokenCounter = estimate_tokens, max_passages: int | None = None) -> AnswerPrompt:
+def build_answer_prompt(
+    request: GenerationRequest,
+    prompts: PromptLibrary,
+    *,
+    n_ctx: int,
+    max_tokens: int,
+    count: TokenCounter = estimate_tokens,
+    max_passages: int | None = None,
+) -> AnswerPrompt:
     template = answer_template(prompts)
     article = next((r for r in request.records.values() if r.kind == "article"), None)
     system = system_prompt(prompts, request.audience, template.abstention, article.title if article is not None else "")
@@ -198,7 +211,11 @@ def build_answer_prompt(request: GenerationRequest, prompts: PromptLibrary, *, n
 
     def render(passages_text: str) -> str:
         text = template.body
-        for key, value in {"question": request.question.strip(), "rules": rules, "abstention": template.abstention}.items():
+        for key, value in {
+            "question": request.question.strip(),
+            "rules": rules,
+            "abstention": template.abstention,
+        }.items():
             text = text.replace("{" + key + "}", value)
         return text.replace("{passages}", passages_text)
 
@@ -222,7 +239,8 @@ _LEAD_LABEL = re.compile(
     re.I,
 )
 _CITING_WORDS = re.compile(
-    r"(?:,\s*)?\b(?:as\s+(?:reported|described|shown|stated)\s+in|according\s+to|in|from|by|see|per)\s+(?=\[[^\[\]\n]{1,40}\])", re.I
+    r"(?:,\s*)?\b(?:as\s+(?:reported|described|shown|stated)\s+in|according\s+to|in|from|by|see|per)\s+(?=\[[^\[\]\n]{1,40}\])",
+    re.I,
 )
 # "(Lee et al. 2019, preclinical animal study (rats)): …": a copied passage header.
 _LEAD_HEADER = re.compile(r"^\((?:[^()]|\([^()]*\))*\)\s*:\s*")
@@ -230,7 +248,8 @@ _NO_SPLIT_BEFORE = ("ref.", "refs.", "al.", "e.g.", "i.e.", "vs.", "dr.", "appro
 
 
 _PAREN_MARKER = re.compile(
-    r"\(\s*(?:sources?|passages?|refs?\.?|references?)\s*([A-Za-z]?\d+[a-z]?(?:\s*(?:,|and)\s*[A-Za-z]?\d+[a-z]?)*)\s*\)", re.I
+    r"\(\s*(?:sources?|passages?|refs?\.?|references?)\s*([A-Za-z]?\d+[a-z]?(?:\s*(?:,|and)\s*[A-Za-z]?\d+[a-z]?)*)\s*\)",
+    re.I,
 )
 
 
@@ -261,10 +280,10 @@ def split_answer(text: str) -> list[str]:
             continue
         start = 0
         for m in re.finditer(r"[.!?]+[\"')]*\s+", line):
-            before = line[start:m.start() + 1].lower()
+            before = line[start : m.start() + 1].lower()
             if before.endswith(_NO_SPLIT_BEFORE) or re.search(r"\b[a-z]\.$", before):
                 continue
-            pieces.append(line[start:m.end()].strip())
+            pieces.append(line[start : m.end()].strip())
             start = m.end()
         if line[start:].strip():
             pieces.append(line[start:].strip())
@@ -273,7 +292,7 @@ def split_answer(text: str) -> list[str]:
         lead = re.match(r"^(?:\s*\[[^\[\]\n]{1,40}\]\s*[.,;]?)+", piece)
         if lead and sentences:
             sentences[-1] = sentences[-1] + " " + lead.group(0).strip().rstrip(".,;")
-            piece = piece[lead.end():].strip()
+            piece = piece[lead.end() :].strip()
         if piece:
             sentences.append(piece)
     return sentences
@@ -339,8 +358,10 @@ def parse_answer(text: str, labels: dict[str, str], abstention: str) -> tuple[li
 # Condense and judge prompts
 
 
-def build_condense_messages(message: str, history: list[Turn], prompts: PromptLibrary, max_turns: int = 6) -> list[Message]:
-    turns = history[-2 * max_turns:]
+def build_condense_messages(
+    message: str, history: list[Turn], prompts: PromptLibrary, max_turns: int = 6
+) -> list[Message]:
+    turns = history[-2 * max_turns :]
     lines = []
     for t in turns:
         speaker = "User" if t.role == "user" else "Assistant"
@@ -389,18 +410,24 @@ class ChatGenerator:
 
     name = "chat"
 
-    def __init__(self, settings: Settings | None = None, prompts: PromptLibrary | None = None, model: str = "", **_: Any) -> None:
+    def __init__(
+        self, settings: Settings | None = None, prompts: PromptLibrary | None = None, model: str = "", **_: Any
+    ) -> None:
         from followup_bot.prompts import PromptLibrary
         from followup_bot.settings import load_settings
 
         self.settings = settings if settings is not None else load_settings()
         self.gen = self.settings.generator
-        self.prompts = prompts if prompts is not None else PromptLibrary(self.settings.resolve(self.settings.prompts.dir))
+        self.prompts = (
+            prompts if prompts is not None else PromptLibrary(self.settings.resolve(self.settings.prompts.dir))
+        )
         self.model = model or self.gen.model
 
     # -- provider hooks ------------------------------------------------------------------------
 
-    def _chat(self, messages: list[Message], max_tokens: int, deadline: float, grammar: str | None = None) -> Iterator[str]:
+    def _chat(
+        self, messages: list[Message], max_tokens: int, deadline: float, grammar: str | None = None
+    ) -> Iterator[str]:
         raise NotImplementedError
 
     def count_tokens(self, text: str) -> int:
@@ -409,8 +436,14 @@ class ChatGenerator:
     # -- answers --------------------------------------------------------------------------------
 
     def build_prompt(self, request: GenerationRequest) -> AnswerPrompt:
-        return build_answer_prompt(request, self.prompts, n_ctx=self.gen.n_ctx, max_tokens=self.gen.max_tokens,
-                                   count=self.count_tokens, max_passages=getattr(self.gen, "max_passages", None))
+        return build_answer_prompt(
+            request,
+            self.prompts,
+            n_ctx=self.gen.n_ctx,
+            max_tokens=self.gen.max_tokens,
+            count=self.count_tokens,
+            max_passages=getattr(self.gen, "max_passages", None),
+        )
 
     def stream(self, request: GenerationRequest) -> Iterator[str | Draft]:
         """Text deltas as the model writes them (unverified), then the parsed Draft."""
@@ -428,8 +461,15 @@ class ChatGenerator:
             yield delta
         raw = "".join(parts)
         sentences, abstained = parse_answer(raw, prompt.labels, prompt.abstention)
-        yield Draft(sentences=sentences, provider=self.name, model=self.model, abstained=abstained, raw_text=raw,
-                    first_token_ms=first, labels=prompt.labels)
+        yield Draft(
+            sentences=sentences,
+            provider=self.name,
+            model=self.model,
+            abstained=abstained,
+            raw_text=raw,
+            first_token_ms=first,
+            labels=prompt.labels,
+        )
 
     def generate(self, request: GenerationRequest) -> Draft:
         draft: Draft | None = None
@@ -439,7 +479,9 @@ class ChatGenerator:
         assert draft is not None
         return draft
 
-    def complete(self, messages: list[Message], max_tokens: int, grammar: str | None = None, timeout_s: float | None = None) -> str:
+    def complete(
+        self, messages: list[Message], max_tokens: int, grammar: str | None = None, timeout_s: float | None = None
+    ) -> str:
         deadline = time.monotonic() + (timeout_s or self.gen.timeout_s)
         return "".join(self._chat(messages, max_tokens, deadline, grammar))
 
@@ -454,7 +496,9 @@ class ChatGenerator:
 
     def judge_support(self, claim: str, passage: str) -> bool:
         """True when the model says SUPPORTED; raises GeneratorError when it says something else."""
-        return parse_judgement(self.complete(build_judge_messages(claim, passage, self.prompts), 6, grammar=JUDGE_GRAMMAR))
+        return parse_judgement(
+            self.complete(build_judge_messages(claim, passage, self.prompts), 6, grammar=JUDGE_GRAMMAR)
+        )
 
 
 __all__ = [

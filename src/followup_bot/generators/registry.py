@@ -34,7 +34,9 @@ def resolve(name: str) -> Callable[..., Generator]:
         try:
             entry = getattr(import_module(module_name), attr)
         except ImportError as exc:
-            raise GeneratorError(f"generator.provider = {name!r} needs a runtime that is not installed ({exc.name}); see `make install-llm`") from None
+            raise GeneratorError(
+                f"generator.provider = {name!r} needs a runtime that is not installed ({exc.name}); see `make install-llm`"
+            ) from None
     return entry
 
 

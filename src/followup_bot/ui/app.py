@@ -135,8 +135,13 @@ class ChatPage:
         folder = EXPORT_ROOT / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"conversation-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.md"
-        text = render.export_markdown(exchanges, self.records, title=self.assistant.title, banner=self.assistant.banner(),
-                                      fingerprint=self.fingerprint)
+        text = render.export_markdown(
+            exchanges,
+            self.records,
+            title=self.assistant.title,
+            banner=self.assistant.banner(),
+            fingerprint=self.fingerprint,
+        )
         path.write_text(text, encoding="utf-8")
         return str(path)
 
@@ -168,7 +173,13 @@ class ChatPage:
         disclaimer = self.assistant.disclaimer(audience)
         shown = self.messages(exchanges, audience)
         shown.append({"role": "user", "content": render.render_user_message(text)})
-        yield [*shown, {"role": "assistant", "content": render.render_draft("", disclaimer)}], gr.skip(), gr.skip(), "", gr.skip()
+        yield (
+            [*shown, {"role": "assistant", "content": render.render_draft("", disclaimer)}],
+            gr.skip(),
+            gr.skip(),
+            "",
+            gr.skip(),
+        )
         partial = ""
         try:
             final: Answer | None = None
@@ -177,7 +188,13 @@ class ChatPage:
                     final = event
                     continue
                 partial += str(event)
-                yield [*shown, {"role": "assistant", "content": render.render_draft(partial, disclaimer)}], gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield (
+                    [*shown, {"role": "assistant", "content": render.render_draft(partial, disclaimer)}],
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                )
             if final is None:
                 raise RuntimeError("the assistant finished without an answer")
             exchange = Exchange(question=text, answer=final, audience=audience)
@@ -209,18 +226,29 @@ class ChatPage:
 
     def feedback(self, rating: str, comment: str, exchanges: list[Exchange] | None) -> tuple[str, Any]:
         """Record a rating of the latest answer (outputs: status line, comment box)."""
-        latest = next(((i, ex) for i, ex in reversed(list(enumerate(exchanges or [], 1))) if ex.answer is not None), None)
+        latest = next(
+            ((i, ex) for i, ex in reversed(list(enumerate(exchanges or [], 1))) if ex.answer is not None), None
+        )
         if latest is None:
             return '<p class="fb-status">Ask a question first: feedback applies to the latest answer.</p>', gr.skip()
         turn, ex = latest
         assert ex.answer is not None
         try:
-            record = feedback_record(question=ex.question, answer=ex.answer, rating=rating, comment=comment or "",
-                                     fingerprint=self.fingerprint, audience=ex.audience)
+            record = feedback_record(
+                question=ex.question,
+                answer=ex.answer,
+                rating=rating,
+                comment=comment or "",
+                fingerprint=self.fingerprint,
+                audience=ex.audience,
+            )
             append_jsonl(self.feedback_path, record)
         except Exception:  # feedback must never break the page
             log.exception("saving feedback failed")
-            return '<p class="fb-status fb-status-error">Sorry, your feedback could not be saved. Please try again.</p>', gr.skip()
+            return (
+                '<p class="fb-status fb-status-error">Sorry, your feedback could not be saved. Please try again.</p>',
+                gr.skip(),
+            )
         word = "helpful" if rating == "helpful" else "not helpful"
         return f'<p class="fb-status fb-status-ok">Thank you. Answer {turn} was marked {word}.</p>', ""
 
@@ -232,9 +260,15 @@ class ChatPage:
     def invalid(self, message: str, audience: str) -> dict[str, Any]:
         """A friendly invalid_input Answer for malformed API calls (bad history_json)."""
         generator = self.assistant.components.generator
-        answer = Answer(answer=message, refused=True, refusal_reason="invalid_input", triage="invalid_input",
-                        disclaimer=self.assistant.disclaimer(audience), audience=normalize_audience(audience),
-                        generator=GeneratorInfo(provider=generator.name, model=generator.model))
+        answer = Answer(
+            answer=message,
+            refused=True,
+            refusal_reason="invalid_input",
+            triage="invalid_input",
+            disclaimer=self.assistant.disclaimer(audience),
+            audience=normalize_audience(audience),
+            generator=GeneratorInfo(provider=generator.name, model=generator.model),
+        )
         return answer.model_dump(mode="json")
 
     def api_ask(self, question: str, history_json: str = "[]", audience: str = "clinician") -> dict[str, Any]:
@@ -243,12 +277,17 @@ class ChatPage:
         try:
             history = json.loads(raw) if raw.strip() else []
         except json.JSONDecodeError as exc:
-            return self.invalid(f"history_json is not valid JSON ({exc.msg} at character {exc.pos}); send a JSON list of "
-                                '{"role": "user" | "assistant", "content": "..."} messages, or "[]".', audience)
+            return self.invalid(
+                f"history_json is not valid JSON ({exc.msg} at character {exc.pos}); send a JSON list of "
+                '{"role": "user" | "assistant", "content": "..."} messages, or "[]".',
+                audience,
+            )
         if not isinstance(history, list):
             return self.invalid('history_json must be a JSON list of {"role", "content"} messages, or "[]".', audience)
         try:
-            answer = self.assistant.ask(question if isinstance(question, str) else "", history=history, audience=audience)
+            answer = self.assistant.ask(
+                question if isinstance(question, str) else "", history=history, audience=audience
+            )
         except InputError as exc:
             return self.invalid(f"history_json: {exc}.", audience)
         except Exception as exc:  # API callers get a message, not a traceback
@@ -259,17 +298,21 @@ class ChatPage:
 
 
 def _header(title: str) -> str:
-    return ('<header class="fb-header"><p class="fb-kicker">Follow-up questions</p>'
-            f'<h1 class="fb-h1">{render.esc(title)}</h1>'
-            '<p class="fb-sub">Answers come only from the article and the publications it cites, '
-            "each statement quoted and marked.</p></header>")
+    return (
+        '<header class="fb-header"><p class="fb-kicker">Follow-up questions</p>'
+        f'<h1 class="fb-h1">{render.esc(title)}</h1>'
+        '<p class="fb-sub">Answers come only from the article and the publications it cites, '
+        "each statement quoted and marked.</p></header>"
+    )
 
 
 def _footer(assistant: Assistant, settings: Settings) -> str:
     generator = assistant.components.generator
-    return ('<p class="fb-footer">Answers by the <code>'
-            f"{render.esc(generator.name)}</code> generator ({render.esc(generator.model or 'default')}) · configuration "
-            f"<code>{render.esc(settings.fingerprint())}</code> · feedback is stored on this server only.</p>")
+    return (
+        '<p class="fb-footer">Answers by the <code>'
+        f"{render.esc(generator.name)}</code> generator ({render.esc(generator.model or 'default')}) · configuration "
+        f"<code>{render.esc(settings.fingerprint())}</code> · feedback is stored on this server only.</p>"
+    )
 
 
 def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
@@ -286,31 +329,71 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         with gr.Row(equal_height=False, elem_id="fb-main"):
             with gr.Column(scale=3, min_width=340, elem_id="fb-chat-col"):
                 with gr.Column(elem_id="fb-audience-group", min_width=0):
-                    audience = gr.Radio(choices=AUDIENCES, value="clinician", label="Answer framing for", elem_id="fb-audience")
+                    audience = gr.Radio(
+                        choices=AUDIENCES, value="clinician", label="Answer framing for", elem_id="fb-audience"
+                    )
                     note = gr.HTML(page.audience_note("clinician"), elem_id="fb-audience-note")
-                chatbot = gr.Chatbot(value=[], elem_id="fb-chat", height=520, show_label=False, buttons=[], feedback_options=None,
-                                     latex_delimiters=[], placeholder=CHAT_PLACEHOLDER, layout="bubble", autoscroll=True)
+                chatbot = gr.Chatbot(
+                    value=[],
+                    elem_id="fb-chat",
+                    height=520,
+                    show_label=False,
+                    buttons=[],
+                    feedback_options=None,
+                    latex_delimiters=[],
+                    placeholder=CHAT_PLACEHOLDER,
+                    layout="bubble",
+                    autoscroll=True,
+                )
                 with gr.Row(elem_id="fb-input-row", equal_height=True):
-                    box = gr.Textbox(placeholder="Ask a follow-up question about the article…", show_label=False, lines=1,
-                                     max_lines=5, scale=8, min_width=200, elem_id="fb-input", container=False)
+                    box = gr.Textbox(
+                        placeholder="Ask a follow-up question about the article…",
+                        show_label=False,
+                        lines=1,
+                        max_lines=5,
+                        scale=8,
+                        min_width=200,
+                        elem_id="fb-input",
+                        container=False,
+                    )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="fb-send")
                 with gr.Column(elem_id="fb-suggest-block", min_width=0):
                     gr.HTML('<p class="fb-label">Suggested questions, from the article\'s sections</p>')
                     with gr.Row(elem_id="fb-suggestions"):
-                        suggestion_buttons = [gr.Button(q, size="sm", elem_classes=["fb-suggestion"], min_width=0, scale=0)
-                                              for q in page.suggestions]
+                        suggestion_buttons = [
+                            gr.Button(q, size="sm", elem_classes=["fb-suggestion"], min_width=0, scale=0)
+                            for q in page.suggestions
+                        ]
                 with gr.Row(elem_id="fb-actions"):
-                    clear = gr.Button("Clear chat", size="sm", variant="secondary", elem_id="fb-clear", scale=0, min_width=110)
-                    download = gr.DownloadButton("Export as Markdown", value=None, size="sm", variant="secondary",
-                                                 interactive=False, elem_id="fb-export", scale=0, min_width=170)
+                    clear = gr.Button(
+                        "Clear chat", size="sm", variant="secondary", elem_id="fb-clear", scale=0, min_width=110
+                    )
+                    download = gr.DownloadButton(
+                        "Export as Markdown",
+                        value=None,
+                        size="sm",
+                        variant="secondary",
+                        interactive=False,
+                        elem_id="fb-export",
+                        scale=0,
+                        min_width=170,
+                    )
                 with gr.Column(elem_id="fb-feedback", min_width=0):
                     gr.HTML('<p class="fb-label">Was the latest answer helpful?</p>')
                     with gr.Row(elem_id="fb-feedback-row", equal_height=True):
                         helpful = gr.Button("Helpful", size="sm", elem_id="fb-helpful", scale=0, min_width=100)
                         unhelpful = gr.Button("Not helpful", size="sm", elem_id="fb-unhelpful", scale=0, min_width=110)
-                        comment = gr.Textbox(placeholder="Optional comment: what was wrong or missing?", show_label=False,
-                                             lines=1, max_lines=4, max_length=2000, scale=4, min_width=180, elem_id="fb-comment",
-                                             container=False)
+                        comment = gr.Textbox(
+                            placeholder="Optional comment: what was wrong or missing?",
+                            show_label=False,
+                            lines=1,
+                            max_lines=4,
+                            max_length=2000,
+                            scale=4,
+                            min_width=180,
+                            elem_id="fb-comment",
+                            container=False,
+                        )
                     status = gr.HTML("", elem_id="fb-feedback-status")
             with gr.Column(scale=2, min_width=320, elem_id="fb-sources-col"):
                 panel = gr.HTML(page.panel([]), elem_id="fb-sources")
@@ -321,7 +404,9 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         send.click(page.respond, [box, state, audience], outputs, **answering)
         for button, question in zip(suggestion_buttons, page.suggestions, strict=True):
 
-            def ask_suggestion(exchanges: list[Exchange], audience_value: str, question: str = question) -> Iterator[tuple[Any, ...]]:
+            def ask_suggestion(
+                exchanges: list[Exchange], audience_value: str, question: str = question
+            ) -> Iterator[tuple[Any, ...]]:
                 yield from page.respond(question, exchanges, audience_value)
 
             button.click(ask_suggestion, [state, audience], outputs, **answering)
@@ -355,23 +440,45 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
     return demo
 
 
-def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port: int | None = None,
-           auth: tuple[str, str] | None = None, prevent_thread_lock: bool = False, quiet: bool = False) -> str:
+def launch(
+    demo: gr.Blocks,
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    auth: tuple[str, str] | None = None,
+    prevent_thread_lock: bool = False,
+    quiet: bool = False,
+) -> str:
     """Start the server with the page's theme, CSS and script; returns the local URL."""
     EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
     server_name = host or settings.ui.host
     server_port = port or settings.ui.port
     try:
         _, url, _ = demo.launch(
-            server_name=server_name, server_port=server_port, auth=auth,
+            server_name=server_name,
+            server_port=server_port,
+            auth=auth,
             auth_message="Sign in to the follow-up assistant." if auth else None,
-            prevent_thread_lock=prevent_thread_lock, quiet=quiet, share=False, inbrowser=False, show_error=False,
-            ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, footer_links=["api"],
-            theme=page_theme(), css=asset("style.css"), head=f"<style>{asset('page.css')}</style><script>{asset('chips.js')}</script>",
+            prevent_thread_lock=prevent_thread_lock,
+            quiet=quiet,
+            share=False,
+            inbrowser=False,
+            show_error=False,
+            ssr_mode=False,
+            pwa=False,
+            mcp_server=False,
+            enable_monitoring=False,
+            footer_links=["api"],
+            theme=page_theme(),
+            css=asset("style.css"),
+            head=f"<style>{asset('page.css')}</style><script>{asset('chips.js')}</script>",
             allowed_paths=[str(EXPORT_ROOT)],
         )
     except OSError as exc:
-        raise ConfigError(f"cannot serve on {server_name}:{server_port} ({exc}); choose another --port or --host") from None
+        raise ConfigError(
+            f"cannot serve on {server_name}:{server_port} ({exc}); choose another --port or --host"
+        ) from None
     return str(url)
 
 

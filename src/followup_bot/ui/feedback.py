@@ -23,8 +23,16 @@ RATINGS: tuple[str, ...] = ("helpful", "not_helpful")
 MAX_COMMENT_CHARS = 2000
 
 
-def feedback_record(*, question: str, answer: Answer, rating: str, comment: str = "", fingerprint: str,
-                    audience: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+def feedback_record(
+    *,
+    question: str,
+    answer: Answer,
+    rating: str,
+    comment: str = "",
+    fingerprint: str,
+    audience: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """One feedback line: enough to replay the answer (question, text, citations, config)."""
     if rating not in RATINGS:
         raise ValueError(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")

@@ -28,11 +28,29 @@ MAX_SUGGESTIONS = 6
 RECORD_SECTION = "Bibliographic record"
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
-_QUESTION_WORDS = ("when ", "how ", "why ", "what ", "which ", "who ", "where ", "should ", "can ", "is ", "are ", "does ", "do ")
+_QUESTION_WORDS = (
+    "when ",
+    "how ",
+    "why ",
+    "what ",
+    "which ",
+    "who ",
+    "where ",
+    "should ",
+    "can ",
+    "is ",
+    "are ",
+    "does ",
+    "do ",
+)
 # Used only if a framing text file is emptied: the framing can be reworded, never removed.
-DEFAULT_BANNER = ("**Educational information for healthcare professionals, not medical advice.** Verify everything against "
-                  "the primary literature before using it in patient care. **In an emergency, call your local emergency number now.**")
-DEFAULT_DISCLAIMER = "Educational information from the cited documents, not medical advice; verify against the primary literature."
+DEFAULT_BANNER = (
+    "**Educational information for healthcare professionals, not medical advice.** Verify everything against "
+    "the primary literature before using it in patient care. **In an emergency, call your local emergency number now.**"
+)
+DEFAULT_DISCLAIMER = (
+    "Educational information from the cited documents, not medical advice; verify against the primary literature."
+)
 _SKIP_HEADINGS = {"references", "sources", "bibliography", "bibliographic record", "see also", "related", "footnotes"}
 
 
@@ -101,8 +119,10 @@ def related_id(turn: int, index: int) -> str:
 def chip(marker: str, turn: int) -> str:
     """A clickable marker; the brackets stay in the text (copy, screen readers) but are hidden."""
     label = esc(marker_label(marker))
-    return (f'<a class="fb-chip" href="#{passage_id(turn, marker)}" role="button">'
-            f'<span class="fb-sr">[</span>{label}<span class="fb-sr">]</span></a>')
+    return (
+        f'<a class="fb-chip" href="#{passage_id(turn, marker)}" role="button">'
+        f'<span class="fb-sr">[</span>{label}<span class="fb-sr">]</span></a>'
+    )
 
 
 def normalise(text: str) -> str:
@@ -123,10 +143,20 @@ def understood_as(message: str, standalone: str) -> str | None:
 def evidence_class(level: str) -> str:
     """A CSS class per kind of evidence, so a reader sees its weight at a glance."""
     value = (level or "").lower()
-    for needle, cls in (("preclinical", "preclinical"), ("animal", "preclinical"), ("in vitro", "preclinical"),
-                        ("case", "case"), ("trial", "trial"), ("rct", "trial"), ("meta", "review"),
-                        ("review", "review"), ("guideline", "guideline"), ("narrative", "narrative"),
-                        ("cohort", "observational"), ("observational", "observational")):
+    for needle, cls in (
+        ("preclinical", "preclinical"),
+        ("animal", "preclinical"),
+        ("in vitro", "preclinical"),
+        ("case", "case"),
+        ("trial", "trial"),
+        ("rct", "trial"),
+        ("meta", "review"),
+        ("review", "review"),
+        ("guideline", "guideline"),
+        ("narrative", "narrative"),
+        ("cohort", "observational"),
+        ("observational", "observational"),
+    ):
         if needle in value:
             return f"fb-level-{cls}"
     return "fb-level-other"
@@ -202,20 +232,28 @@ def render_user_message(text: str) -> str:
 
 def render_draft(partial: str, disclaimer: str) -> str:
     """Streaming text, visibly marked as not yet checked against the sources."""
-    body = esc(normalise(partial)) if partial.strip() else '<span class="fb-dots">Searching the article and its sources…</span>'
-    return ('<div class="fb-msg fb-draft" role="status">'
-            '<p class="fb-draft-label">Draft: not yet checked against the sources</p>'
-            f'<p class="fb-text">{body}</p>'
-            f'<p class="fb-disclaimer">{esc(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>')
+    body = (
+        esc(normalise(partial))
+        if partial.strip()
+        else '<span class="fb-dots">Searching the article and its sources…</span>'
+    )
+    return (
+        '<div class="fb-msg fb-draft" role="status">'
+        '<p class="fb-draft-label">Draft: not yet checked against the sources</p>'
+        f'<p class="fb-text">{body}</p>'
+        f'<p class="fb-disclaimer">{esc(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>'
+    )
 
 
 def render_error(reference: str, disclaimer: str) -> str:
     """A friendly apology with a reference the operator can find in the log; never a traceback."""
-    return ('<div class="fb-msg fb-error" role="alert">'
-            '<p class="fb-text"><strong>Sorry, something went wrong while answering.</strong> '
-            'Please try again in a moment. If it keeps happening, tell the site operator '
-            f'and quote reference <code>{esc(reference)}</code>.</p>'
-            f'<p class="fb-disclaimer">{esc(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>')
+    return (
+        '<div class="fb-msg fb-error" role="alert">'
+        '<p class="fb-text"><strong>Sorry, something went wrong while answering.</strong> '
+        "Please try again in a moment. If it keeps happening, tell the site operator "
+        f"and quote reference <code>{esc(reference)}</code>.</p>"
+        f'<p class="fb-disclaimer">{esc(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>'
+    )
 
 
 def answer_body(answer: Answer, turn: int) -> str:
@@ -234,8 +272,10 @@ def _callout(answer: Answer, body: str) -> str:
         title, cls = "Medical emergency: get help now", "fb-callout fb-callout-emergency"
     else:
         title, cls = "You are not alone: support is available now", "fb-callout fb-callout-crisis"
-    return (f'<div class="{cls}" role="alert"><p class="fb-callout-title"><span aria-hidden="true">⚠</span> '
-            f"{esc(title)}</p>{body}</div>")
+    return (
+        f'<div class="{cls}" role="alert"><p class="fb-callout-title"><span aria-hidden="true">⚠</span> '
+        f"{esc(title)}</p>{body}</div>"
+    )
 
 
 def _related_list(related: Sequence[Passage], records: Mapping[str, DocumentRecord], turn: int) -> str:
@@ -248,8 +288,10 @@ def _related_list(related: Sequence[Passage], records: Mapping[str, DocumentReco
         snippet = normalise(p.text)
         snippet = snippet if len(snippet) <= 160 else snippet[:157].rsplit(" ", 1)[0] + "…"
         items.append(f'<li><a class="fb-jump" href="#{related_id(turn, i)}">{esc(where)}</a>: {esc(snippet)}</li>')
-    return ('<div class="fb-related"><p class="fb-related-title">Related, but not an answer</p>'
-            f'<ul>{"".join(items)}</ul></div>')
+    return (
+        '<div class="fb-related"><p class="fb-related-title">Related, but not an answer</p>'
+        f"<ul>{''.join(items)}</ul></div>"
+    )
 
 
 def render_meta(answer: Answer) -> str:
@@ -257,11 +299,14 @@ def render_meta(answer: Answer) -> str:
     parts = []
     if not answer.refused and answer.citations:
         n = len({c.source_id for c in answer.citations})
-        parts.append(f"{len(answer.citations)} passage{'s' * (len(answer.citations) != 1)} from "
-                     f"{n} document{'s' * (n != 1)}")
+        parts.append(
+            f"{len(answer.citations)} passage{'s' * (len(answer.citations) != 1)} from {n} document{'s' * (n != 1)}"
+        )
         v = answer.verification
         if v.sentences:
-            parts.append(f"{v.supported} of {v.sentences} sentence{'s' * (v.sentences != 1)} checked against the quotes")
+            parts.append(
+                f"{v.supported} of {v.sentences} sentence{'s' * (v.sentences != 1)} checked against the quotes"
+            )
     total = answer.timings_ms.get("total")
     if total is not None:
         parts.append(f"{total:.0f} ms" if total < 1000 else f"{total / 1000:.1f} s")
@@ -297,8 +342,9 @@ def render_answer(answer: Answer, message: str, turn: int, records: Mapping[str,
     return "".join(parts)
 
 
-def chat_messages(exchanges: Sequence[Exchange], records: Mapping[str, DocumentRecord],
-                  default_disclaimer: str) -> list[dict[str, str]]:
+def chat_messages(
+    exchanges: Sequence[Exchange], records: Mapping[str, DocumentRecord], default_disclaimer: str
+) -> list[dict[str, str]]:
     """The whole conversation as Gradio 'messages' (the state is the source of truth)."""
     messages: list[dict[str, str]] = []
     for turn, ex in enumerate(exchanges, 1):
@@ -340,8 +386,11 @@ def render_record(record: DocumentRecord | None, source_id: str) -> str:
         return f'<p class="fb-cite-line">Document <code>{esc(source_id)}</code> (no record in the manifest)</p>'
     href, link_text = record_link(record)
     title = esc(record.title or record.id)
-    title_html = f'<a class="fb-title" href="{esc(href)}" target="_blank" rel="noopener noreferrer">{title}</a>' if href else (
-        f'<span class="fb-title">{title}</span>')
+    title_html = (
+        f'<a class="fb-title" href="{esc(href)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+        if href
+        else (f'<span class="fb-title">{title}</span>')
+    )
     line = []
     if record.authors:
         names = authors_text(record.authors)
@@ -352,16 +401,20 @@ def render_record(record: DocumentRecord | None, source_id: str) -> str:
     if venue:
         line.append(venue + ".")
     if href and link_text:
-        line.append(f'<a class="fb-doi" href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(link_text)}</a>')
+        line.append(
+            f'<a class="fb-doi" href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(link_text)}</a>'
+        )
     facts = []
     if record.study_type:
         facts.append(f'<li><span class="fb-fact-k">Study type</span> {esc(record.study_type)}</li>')
     if record.evidence_level:
         facts.append(f'<li><span class="fb-fact-k">Evidence level</span> {badge(record.evidence_level)}</li>')
     if record.identification_confidence:
-        facts.append(f'<li><span class="fb-fact-k">Identification confidence</span> '
-                     f'<span class="fb-conf {confidence_class(record.identification_confidence)}">'
-                     f'{esc(record.identification_confidence)}</span></li>')
+        facts.append(
+            f'<li><span class="fb-fact-k">Identification confidence</span> '
+            f'<span class="fb-conf {confidence_class(record.identification_confidence)}">'
+            f"{esc(record.identification_confidence)}</span></li>"
+        )
     if record.content_kind:
         facts.append(f'<li><span class="fb-fact-k">Content</span> {esc(record.content_kind)}</li>')
     return f'<p class="fb-cite-line">{" ".join(line)}</p><ul class="fb-facts">{"".join(facts)}</ul>'
@@ -378,53 +431,78 @@ def _article_cites(citation: Citation, records: Mapping[str, DocumentRecord]) ->
     return f'<p class="fb-article-cites">Here the article cites {esc("; ".join(names))}.</p>'
 
 
-def render_passage_card(citation: Citation, turn: int, records: Mapping[str, DocumentRecord],
-                        chunks: Mapping[str, Chunk] | None = None) -> str:
+def render_passage_card(
+    citation: Citation, turn: int, records: Mapping[str, DocumentRecord], chunks: Mapping[str, Chunk] | None = None
+) -> str:
     record = records.get(citation.source_id)
     chunk = chunks.get(citation.chunk_id) if chunks else None
     text = citation.chunk_text or (chunk.text if chunk is not None else "")
     kind_cls, kind_label = _kind_label(record, citation.section, chunk)
-    section = f' · <span class="fb-section">{esc(citation.section)}</span>' if citation.section and citation.section != RECORD_SECTION else ""
+    section = (
+        f' · <span class="fb-section">{esc(citation.section)}</span>'
+        if citation.section and citation.section != RECORD_SECTION
+        else ""
+    )
     level = record.evidence_level if record else citation.evidence_level
-    return (f'<article class="fb-passage {kind_cls}" id="{passage_id(turn, citation.marker)}" tabindex="-1">'
-            f'<header class="fb-passage-head"><span class="fb-chip fb-chip-static">{esc(marker_label(citation.marker))}</span>'
-            f'<span class="fb-source-name">{esc(source_name(record, citation.source_id))}</span>{badge(level)}</header>'
-            f'<p class="fb-kind-label">{esc(kind_label)}{section}</p>'
-            f'<div class="fb-passage-text">{highlight(text, citation.quote)}</div>'
-            f"{_article_cites(citation, records)}"
-            f"{render_record(record, citation.source_id)}</article>")
+    return (
+        f'<article class="fb-passage {kind_cls}" id="{passage_id(turn, citation.marker)}" tabindex="-1">'
+        f'<header class="fb-passage-head"><span class="fb-chip fb-chip-static">{esc(marker_label(citation.marker))}</span>'
+        f'<span class="fb-source-name">{esc(source_name(record, citation.source_id))}</span>{badge(level)}</header>'
+        f'<p class="fb-kind-label">{esc(kind_label)}{section}</p>'
+        f'<div class="fb-passage-text">{highlight(text, citation.quote)}</div>'
+        f"{_article_cites(citation, records)}"
+        f"{render_record(record, citation.source_id)}</article>"
+    )
 
 
-def render_related_card(passage: Passage, turn: int, index: int, records: Mapping[str, DocumentRecord],
-                        chunks: Mapping[str, Chunk] | None = None) -> str:
+def render_related_card(
+    passage: Passage,
+    turn: int,
+    index: int,
+    records: Mapping[str, DocumentRecord],
+    chunks: Mapping[str, Chunk] | None = None,
+) -> str:
     record = records.get(passage.source_id)
     chunk = chunks.get(passage.chunk_id) if chunks else None
     kind_cls, kind_label = _kind_label(record, passage.section, chunk)
-    section = f' · <span class="fb-section">{esc(passage.section)}</span>' if passage.section and passage.section != RECORD_SECTION else ""
-    return (f'<article class="fb-passage fb-related-card {kind_cls}" id="{related_id(turn, index)}" tabindex="-1">'
-            f'<header class="fb-passage-head"><span class="fb-source-name">{esc(source_name(record, passage.source_id))}</span>'
-            f'{badge(record.evidence_level if record else passage.evidence_level)}</header>'
-            f'<p class="fb-kind-label">{esc(kind_label)}{section}</p>'
-            f'<div class="fb-passage-text">{esc(passage.text)}</div>'
-            f"{render_record(record, passage.source_id)}</article>")
+    section = (
+        f' · <span class="fb-section">{esc(passage.section)}</span>'
+        if passage.section and passage.section != RECORD_SECTION
+        else ""
+    )
+    return (
+        f'<article class="fb-passage fb-related-card {kind_cls}" id="{related_id(turn, index)}" tabindex="-1">'
+        f'<header class="fb-passage-head"><span class="fb-source-name">{esc(source_name(record, passage.source_id))}</span>'
+        f"{badge(record.evidence_level if record else passage.evidence_level)}</header>"
+        f'<p class="fb-kind-label">{esc(kind_label)}{section}</p>'
+        f'<div class="fb-passage-text">{esc(passage.text)}</div>'
+        f"{render_record(record, passage.source_id)}</article>"
+    )
 
 
-def _turn_body(ex: Exchange, turn: int, records: Mapping[str, DocumentRecord], chunks: Mapping[str, Chunk] | None) -> tuple[str, str]:
+def _turn_body(
+    ex: Exchange, turn: int, records: Mapping[str, DocumentRecord], chunks: Mapping[str, Chunk] | None
+) -> tuple[str, str]:
     """(summary count text, body html) of one answer's evidence."""
     answer = ex.answer
     if answer is None:
         return "error", '<p class="fb-empty">No evidence: this answer failed.</p>'
     if answer.refusal_reason in SAFETY_REASONS:
-        return "safety message", '<p class="fb-empty">No sources: this is a safety message, not an answer from the documents.</p>'
+        return (
+            "safety message",
+            '<p class="fb-empty">No sources: this is a safety message, not an answer from the documents.</p>',
+        )
     if answer.citations:
         cards = "".join(render_passage_card(c, turn, records, chunks) for c in answer.citations)
         n = len(answer.citations)
         return f"{n} passage{'s' * (n != 1)}", cards
     if answer.refused and answer.related:
         cards = "".join(render_related_card(p, turn, i, records, chunks) for i, p in enumerate(answer.related, 1))
-        return "related only", ('<div class="fb-related-panel"><p class="fb-related-title">Related, but not an answer</p>'
-                                '<p class="fb-related-note">The closest passages found. They do not answer the question.</p>'
-                                f"{cards}</div>")
+        return "related only", (
+            '<div class="fb-related-panel"><p class="fb-related-title">Related, but not an answer</p>'
+            '<p class="fb-related-note">The closest passages found. They do not answer the question.</p>'
+            f"{cards}</div>"
+        )
     return "no passages", '<p class="fb-empty">No passages were cited for this reply.</p>'
 
 
@@ -433,19 +511,30 @@ def render_knowledge_base(records: Mapping[str, DocumentRecord]) -> str:
     ordered = sorted(records.values(), key=lambda r: (r.kind != "article", r.reference_number or 10**6, r.id))
     items = []
     for rec in ordered:
-        num = "A" if rec.kind == "article" else (str(rec.reference_number) if rec.reference_number is not None else rec.id)
-        items.append(f'<li class="fb-kb-item"><span class="fb-chip fb-chip-static">{esc(num)}</span>'
-                     f'<div>{render_record(rec, rec.id)}</div></li>')
-    return (f'<details class="fb-kb"><summary>Documents the assistant can quote ({len(ordered)})</summary>'
-            f'<ul class="fb-kb-list">{"".join(items)}</ul></details>')
+        num = (
+            "A"
+            if rec.kind == "article"
+            else (str(rec.reference_number) if rec.reference_number is not None else rec.id)
+        )
+        items.append(
+            f'<li class="fb-kb-item"><span class="fb-chip fb-chip-static">{esc(num)}</span>'
+            f"<div>{render_record(rec, rec.id)}</div></li>"
+        )
+    return (
+        f'<details class="fb-kb"><summary>Documents the assistant can quote ({len(ordered)})</summary>'
+        f'<ul class="fb-kb-list">{"".join(items)}</ul></details>'
+    )
 
 
-def render_source_panel(exchanges: Sequence[Exchange], records: Mapping[str, DocumentRecord],
-                        chunks: Mapping[str, Chunk] | None = None) -> str:
+def render_source_panel(
+    exchanges: Sequence[Exchange], records: Mapping[str, DocumentRecord], chunks: Mapping[str, Chunk] | None = None
+) -> str:
     """Evidence of every answer, newest first and open; older answers folded."""
-    head = ('<div class="fb-panel-head"><h2>Evidence</h2>'
-            '<p>Click a marker such as <span class="fb-chip fb-chip-static">1</span> in an answer to see the passage it '
-            'quotes, with the quoted words highlighted, and the publication it comes from.</p></div>')
+    head = (
+        '<div class="fb-panel-head"><h2>Evidence</h2>'
+        '<p>Click a marker such as <span class="fb-chip fb-chip-static">1</span> in an answer to see the passage it '
+        "quotes, with the quoted words highlighted, and the publication it comes from.</p></div>"
+    )
     turns = []
     for turn in range(len(exchanges), 0, -1):
         ex = exchanges[turn - 1]
@@ -453,11 +542,15 @@ def render_source_panel(exchanges: Sequence[Exchange], records: Mapping[str, Doc
         question = normalise(ex.question)
         question = question if len(question) <= 90 else question[:87] + "…"
         is_open = " open" if turn == len(exchanges) else ""
-        turns.append(f'<details class="fb-turn" id="fb-turn-{turn}"{is_open}><summary><span class="fb-turn-n">Answer {turn}</span>'
-                     f'<span class="fb-turn-q">{esc(question)}</span><span class="fb-turn-count">{esc(count)}</span></summary>'
-                     f"{body}</details>")
+        turns.append(
+            f'<details class="fb-turn" id="fb-turn-{turn}"{is_open}><summary><span class="fb-turn-n">Answer {turn}</span>'
+            f'<span class="fb-turn-q">{esc(question)}</span><span class="fb-turn-count">{esc(count)}</span></summary>'
+            f"{body}</details>"
+        )
     if not turns:
-        turns.append('<p class="fb-empty fb-empty-start">No answers yet. The passages behind each answer will appear here.</p>')
+        turns.append(
+            '<p class="fb-empty fb-empty-start">No answers yet. The passages behind each answer will appear here.</p>'
+        )
     return f'<div class="fb-panel" id="fb-panel">{head}{"".join(turns)}{render_knowledge_base(records)}</div>'
 
 
@@ -466,9 +559,11 @@ def render_source_panel(exchanges: Sequence[Exchange], records: Mapping[str, Doc
 
 def render_banner(banner_markdown: str) -> str:
     """The mandatory disclaimer banner; its text comes from the framing prompts only."""
-    return ('<div class="fb-banner" id="fb-banner" role="note" aria-label="Disclaimer">'
-            '<span class="fb-banner-icon" aria-hidden="true"></span>'
-            f'<div class="fb-banner-text">{_paragraphs(inline_markup(banner_markdown.strip() or DEFAULT_BANNER))}</div></div>')
+    return (
+        '<div class="fb-banner" id="fb-banner" role="note" aria-label="Disclaimer">'
+        '<span class="fb-banner-icon" aria-hidden="true"></span>'
+        f'<div class="fb-banner-text">{_paragraphs(inline_markup(banner_markdown.strip() or DEFAULT_BANNER))}</div></div>'
+    )
 
 
 def render_audience_note(disclaimer: str) -> str:
@@ -493,15 +588,19 @@ def _question_for(heading: str) -> str:
     return f"What does the article say about {text}?"
 
 
-def suggested_questions(chunks: Iterable[Chunk], records: Mapping[str, DocumentRecord], limit: int = MAX_SUGGESTIONS) -> list[str]:
+def suggested_questions(
+    chunks: Iterable[Chunk], records: Mapping[str, DocumentRecord], limit: int = MAX_SUGGESTIONS
+) -> list[str]:
     """Questions built from the article's own section headings, in reading order.
 
     Leaf headings are the specific ones ("Dosing Considerations"); the document title and
     reference lists are skipped. Nothing here knows what the article is about.
     """
     article_ids = {sid for sid, rec in records.items() if rec.kind == "article"}
-    ordered = sorted((c for c in chunks if c.source_id in article_ids and c.kind == "text" and c.heading_path),
-                     key=lambda c: (c.source_id, c.start))
+    ordered = sorted(
+        (c for c in chunks if c.source_id in article_ids and c.kind == "text" and c.heading_path),
+        key=lambda c: (c.source_id, c.start),
+    )
     paths: list[tuple[str, ...]] = []
     for c in ordered:
         path = tuple(normalise(h) for h in c.heading_path if normalise(h))
@@ -532,7 +631,11 @@ def _md_escape(text: str) -> str:
 def _record_md(record: DocumentRecord | None, source_id: str) -> str:
     if record is None:
         return f"- `{source_id}` (no record in the manifest)"
-    label = "A" if record.kind == "article" else (str(record.reference_number) if record.reference_number is not None else record.id)
+    label = (
+        "A"
+        if record.kind == "article"
+        else (str(record.reference_number) if record.reference_number is not None else record.id)
+    )
     bits = [f"**[{label}] {source_name(record, source_id)}**"]
     if record.authors:
         bits.append(", ".join(record.authors) + ".")
@@ -545,19 +648,36 @@ def _record_md(record: DocumentRecord | None, source_id: str) -> str:
     elif safe_url(record.url):
         bits.append(f"URL: <{record.url}>.")
     lines = [f"- {' '.join(bits)}"]
-    for key, value in (("Study type", record.study_type), ("Evidence level", record.evidence_level),
-                       ("Identification confidence", record.identification_confidence), ("Content", record.content_kind)):
+    for key, value in (
+        ("Study type", record.study_type),
+        ("Evidence level", record.evidence_level),
+        ("Identification confidence", record.identification_confidence),
+        ("Content", record.content_kind),
+    ):
         if value:
             lines.append(f"  - {key}: {value}")
     return "\n".join(lines)
 
 
-def export_markdown(exchanges: Sequence[Exchange], records: Mapping[str, DocumentRecord], *, title: str,
-                    banner: str, fingerprint: str, now: datetime | None = None) -> str:
+def export_markdown(
+    exchanges: Sequence[Exchange],
+    records: Mapping[str, DocumentRecord],
+    *,
+    title: str,
+    banner: str,
+    fingerprint: str,
+    now: datetime | None = None,
+) -> str:
     """The conversation as a Markdown file a reader can keep: answers, citations, the sources."""
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    out = [f"# Follow-up questions: {title}", "", f"Exported {stamp} · configuration {fingerprint}", "",
-           "> " + normalise(banner), ""]
+    out = [
+        f"# Follow-up questions: {title}",
+        "",
+        f"Exported {stamp} · configuration {fingerprint}",
+        "",
+        "> " + normalise(banner),
+        "",
+    ]
     cited: list[str] = []
     for turn, ex in enumerate(exchanges, 1):
         out += [f"## {turn}. {normalise(ex.question)}", ""]
@@ -575,8 +695,8 @@ def export_markdown(exchanges: Sequence[Exchange], records: Mapping[str, Documen
             out += ["Citations:", ""]
             for c in answer.citations:
                 rec = records.get(c.source_id)
-                where = source_name(rec, c.source_id) + (f", section \"{c.section}\"" if c.section else "")
-                out.append(f"- {c.marker} {where}: \"{normalise(c.quote)}\"")
+                where = source_name(rec, c.source_id) + (f', section "{c.section}"' if c.section else "")
+                out.append(f'- {c.marker} {where}: "{normalise(c.quote)}"')
                 if c.source_id not in cited:
                     cited.append(c.source_id)
             out.append("")
@@ -584,8 +704,11 @@ def export_markdown(exchanges: Sequence[Exchange], records: Mapping[str, Documen
             out += ["Related, but not an answer:", ""]
             for p in answer.related:
                 rec = records.get(p.source_id)
-                out.append(f"- {source_name(rec, p.source_id)}" + (f", section \"{p.section}\"" if p.section else "")
-                           + f": {normalise(p.text)}")
+                out.append(
+                    f"- {source_name(rec, p.source_id)}"
+                    + (f', section "{p.section}"' if p.section else "")
+                    + f": {normalise(p.text)}"
+                )
                 if p.source_id not in cited:
                     cited.append(p.source_id)
             out.append("")
