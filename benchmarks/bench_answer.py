@@ -60,13 +60,15 @@ def main() -> int:
     args = parser.parse_args()
 
     from followup_bot import Assistant
+    from followup_bot.embeddings import SentenceTransformerEmbeddings
     from followup_bot.settings import load_settings
+    from followup_bot.store import ChunkStore
 
     cold = None if args.no_cold else cold_start()
     settings = load_settings(root=ROOT)
     assistant = Assistant.from_settings(settings)
-    c = assistant.components
-    vectorstore = c.retriever.vectorstore
+    # The naive baseline: LangChain's Chroma wrapper over the same collection, top-4 dense, no processing.
+    vectorstore = ChunkStore(settings).vectorstore(SentenceTransformerEmbeddings(settings.embeddings))
     items = questions(Path(args.questions), args.limit)
 
     def naive(question: str) -> list:

@@ -15,7 +15,6 @@ with the extractive one measured in the same run, so machine load affects both a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import socket
@@ -30,7 +29,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from followup_bot.assistant import Assistant  # imported after the environment is set
-from followup_bot.generators import create_generator
 from followup_bot.models import Answer
 from followup_bot.settings import Settings, load_settings
 
@@ -43,13 +41,9 @@ def questions(path: Path, n: int) -> list[dict[str, Any]]:
     return chosen[:n]
 
 
-def with_preset(base: Assistant, settings: Settings, label: str) -> Assistant:
-    """The base assistant's store and models with this preset's generator (and condenser)."""
-    c = base.components
-    gen = settings.generator
-    generator = create_generator(gen.provider, settings=settings, prompts=c.prompts, model=gen.model)
-    condenser = getattr(generator, "condense", None) if gen.condense_with_llm and gen.provider != "extractive" else None
-    return Assistant(dataclasses.replace(c, settings=settings, generator=generator, condenser=condenser))
+def with_preset(settings: Settings) -> Assistant:
+    """An assistant on the same store with this preset's generator (its indexes are rebuilt from disk, not re-ingested)."""
+    return Assistant.from_settings(settings)
 
 
 def time_one(assistant: Assistant, item: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +78,8 @@ def run_row(label: str, assistant: Assistant, items: list[dict[str, Any]]) -> di
     runs = [time_one(assistant, item) for item in items]
     return {
         "provider": label,
-        "generator": assistant.components.generator.name,
-        "model": assistant.components.generator.model,
+        "generator": assistant.generator_info.provider,
+        "model": assistant.generator_info.model,
         "n": len(runs),
         "warmup_s": warm,
         "first_token_s": statistics.median(r["first_token_s"] for r in runs),
@@ -183,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     for preset in presets:
         settings = load_settings(preset=preset)
         print(f"… {preset}", file=sys.stderr, flush=True)
-        rows.append(run_row(preset, base if preset == "extractive" else with_preset(base, settings, preset), items))
+        rows.append(run_row(preset, base if preset == "extractive" else with_preset(settings), items))
     if args.serve_model:
         settings = load_settings(preset="openai-compatible")
         proc, url = start_server(args.serve_model, settings)
@@ -194,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 run_row(
                     f"openai-compatible (llama_cpp.server, {args.serve_model})",
-                    with_preset(base, settings, "openai"),
+                    with_preset(settings),
                     items,
                 )
             )

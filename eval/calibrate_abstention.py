@@ -17,31 +17,35 @@ from pathlib import Path
 
 import numpy as np
 
+from followup_bot import stages
 from followup_bot.assistant import Assistant, parse_history
-from followup_bot.chain import State
 from followup_bot.evidence import FEATURES
 from followup_bot.settings import load_settings
+from followup_bot.state import Request, State
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     settings = load_settings(root=ROOT)
-    settings.generator.abstention_model = "rule"
-    settings.generator.relevance_floor = -1
-    settings.generator.coverage_floor = 0
+    settings.evidence.abstention_model = "rule"
+    settings.evidence.relevance_floor = -1
+    settings.evidence.coverage_floor = 0
     assistant = Assistant.from_settings(settings)
     c = assistant.components
     X, y, ids = [], [], []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
-            triage = c.triage.triage(item["question"])
-            if triage.kind != "ok" or not triage.message:
-                continue  # safety triage decides these, not the model
-            state = assistant.chain.invoke(
-                State(message=item["question"], history=parse_history(item.get("history")), audience="clinician")
+            request = Request(
+                item["question"], tuple(parse_history(item.get("history"))), "clinician", c.library.default
             )
+            state = stages.triage(State(request), c)
+            if state.terminal is not None:
+                continue  # safety triage decides these, not the model
+            for stage in (stages.standalone, stages.retrieve, stages.weigh_evidence):
+                state = stage(state, c)
+            assert state.evidence is not None
             if state.evidence.abstain:
                 continue  # the hard rare-word rule decided this one before the model is asked
             X.append([state.evidence.features[name] for name in FEATURES])

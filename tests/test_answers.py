@@ -7,7 +7,6 @@ import re
 import pytest
 
 from followup_bot.models import Answer
-from followup_bot.retrieval import Query
 from followup_bot.text import normalize
 
 pytestmark = pytest.mark.integration
@@ -19,7 +18,7 @@ def assert_grounded(answer: Answer, assistant) -> None:
     markers = set(MARKER.findall(answer.answer))
     cited = {c.marker for c in answer.citations}
     assert markers == cited and markers
-    chunks = assistant.components.chunks
+    chunks = assistant.article().chunks
     for citation in answer.citations:
         text = chunks[citation.chunk_id].text
         assert " ".join(normalize(citation.quote).split()) in " ".join(normalize(text).split())
@@ -103,7 +102,7 @@ def test_a_two_part_question_gets_a_sentence_for_each_part(assistant) -> None:
 
 
 def test_which_paper_a_follow_up_means_comes_from_the_previous_answers_marker(assistant) -> None:
-    retriever = assistant.components.retriever
+    retriever = assistant.components.article().retriever
     named = retriever.publications_named(
         "Which journal was it in?", "some earlier question", "The rats worked less hard [1]."
     )
@@ -130,7 +129,7 @@ def test_the_rest_of_a_top_passages_section_joins_the_sentence_pool(assistant) -
     siblings = [p for p in answer.passages if p.via == "section"]
     ranked = {p.chunk_id for p in answer.passages if p.via == "retrieval"}
     assert siblings and not ranked & {p.chunk_id for p in siblings}
-    chunks = assistant.components.chunks
+    chunks = assistant.article().chunks
     assert all(any(chunks[p.chunk_id].heading_path == chunks[r].heading_path for r in ranked) for p in siblings)
     assert_grounded(answer, assistant)
 
@@ -213,9 +212,8 @@ def test_the_answer_carries_its_trace(assistant) -> None:
 
 
 def test_the_rat_study_question_ranks_a_preclinical_passage_in_the_top_3(assistant) -> None:
-    c = assistant.components
     q = "What did the rat study show about ketamine self-administration?"
-    top = c.retriever.retrieve(Query(text=q, vector=c.embedder.query_vector(q)), k=3)
+    top = assistant.retrieve(q, k=3)
     assert any(p.source_id == "ref1" or p.section == "Preclinical Data Supporting Use" for p in top)
 
 
@@ -230,6 +228,5 @@ def test_the_rat_study_question_ranks_a_preclinical_passage_in_the_top_3(assista
     ],
 )
 def test_plain_questions_about_each_reference_rank_it_in_the_top_3(assistant, question: str, source: str) -> None:
-    c = assistant.components
-    top = c.retriever.retrieve(Query(text=question, vector=c.embedder.query_vector(question)), k=3)
+    top = assistant.retrieve(question, k=3)
     assert source in {p.source_id for p in top}

@@ -107,4 +107,4 @@ def test_a_corrupt_store_is_an_error_message_not_a_traceback(tmp_path: Path) -> 
     broken.mkdir()
     (broken / "chroma.sqlite3").write_bytes(b"garbage" * 1000)
     result = run(["chunks"], broken)
-    assert result.returncode == 1 and "unreadable" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "unreadable" in result.stderr and "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from followup_bot.conversation import looks_like_followup, resolve
+from followup_bot.conversation import looks_like_followup, standalone_question
 from followup_bot.models import Turn
 from followup_bot.settings import ConversationSettings
 
@@ -28,7 +28,7 @@ HISTORY = [
 )
 def test_elliptical_messages_are_follow_ups(message: str) -> None:
     assert looks_like_followup(message, S)
-    resolved = resolve(message, HISTORY, S)
+    resolved = standalone_question(message, HISTORY, S)
     assert resolved.is_followup and "rats" in resolved.question and resolved.history_weight < 0.5
 
 
@@ -40,12 +40,12 @@ def test_elliptical_messages_are_follow_ups(message: str) -> None:
     ],
 )
 def test_self_contained_questions_are_not_polluted_by_history(message: str) -> None:
-    resolved = resolve(message, HISTORY, S)
+    resolved = standalone_question(message, HISTORY, S)
     assert not resolved.is_followup and resolved.question == message and resolved.history_text == ""
 
 
 def test_without_history_nothing_is_a_follow_up() -> None:
-    assert not resolve("What about dosing?", [], S).is_followup
+    assert not standalone_question("What about dosing?", [], S).is_followup
 
 
 def test_a_chain_of_follow_ups_keeps_the_original_topic() -> None:
@@ -54,5 +54,5 @@ def test_a_chain_of_follow_ups_keeps_the_original_topic() -> None:
         Turn(role="user", content="Which journal?"),
         Turn(role="assistant", content="Drug and Alcohol Dependence [1]."),
     ]
-    resolved = resolve("And the year?", history, S)
+    resolved = standalone_question("And the year?", history, S)
     assert "rats" in resolved.question

@@ -629,7 +629,7 @@ def test_the_markdown_report_has_the_tables_the_judge_and_the_failures(small_run
 
 @pytest.mark.integration
 def test_the_configured_support_judge_reaches_the_accuracy_floor_on_its_calibration_file(assistant) -> None:
-    result = evaluate_judge(assistant.components.judge, load_calibration(REPO / "eval" / "judge_calibration.jsonl"))
+    result = evaluate_judge(assistant.judge(), load_calibration(REPO / "eval" / "judge_calibration.jsonl"))
     assert result["accuracy"] >= 0.85
     assert result["precision"] >= 0.85
     assert result["recall"] >= 0.8

@@ -468,7 +468,7 @@ def test_llamacpp_streams_through_the_chain_and_every_sentence_is_cited(smol_ass
     deltas = [e for e in events if isinstance(e, str)]
     answer = events[-1]
     assert isinstance(answer, Answer) and deltas, "the unverified draft is streamed before the verified answer"
-    assert_answer_contract(answer, smol_assistant.components.chunks)
+    assert_answer_contract(answer, smol_assistant.article().chunks)
     assert_no_invented_numbers(answer)
     assert answer.generator.provider in ("llamacpp", "extractive")
     if answer.generator.fallback:
@@ -481,7 +481,7 @@ def test_llamacpp_streams_through_the_chain_and_every_sentence_is_cited(smol_ass
 @needs_llm
 def test_llamacpp_invented_dose_never_survives(smol_assistant: Any) -> None:
     answer = smol_assistant.ask("What is the maximum daily dose of lamotrigine for ketamine use disorder?")
-    assert_answer_contract(answer, smol_assistant.components.chunks)
+    assert_answer_contract(answer, smol_assistant.article().chunks)
     assert_no_invented_numbers(answer)
 
 
@@ -505,14 +505,14 @@ def test_unsupported_sentences_from_the_model_are_removed(smol_assistant: Any, m
     assert "100" not in answer.answer and "cures" not in answer.answer and "never occurs" not in answer.answer
     assert answer.verification.removed >= 3
     assert answer.generator.fallback and "none of the model's 3 sentences" in (answer.generator.note or "")
-    assert_answer_contract(answer, smol_assistant.components.chunks)
+    assert_answer_contract(answer, smol_assistant.article().chunks)
 
 
 @pytest.mark.llm
 @needs_llm
 def test_llamacpp_condense_and_judge(smol_assistant: Any) -> None:
-    from followup_bot.generators.llm_judge import LLMJudge
     from followup_bot.verify import HeuristicJudge
+    from followup_bot.verify.llm_judge import LLMJudge
 
     generator = smol_assistant.components.generator
     assert generator.condense("Is lamotrigine used for epilepsy?", []) == "Is lamotrigine used for epilepsy?"
@@ -527,7 +527,7 @@ def test_llamacpp_condense_and_judge(smol_assistant: Any) -> None:
     assert isinstance(generator.judge_support("Titration starts at 25 mg daily.", passage), bool)  # grammar-constrained
     judge = LLMJudge(generator, fallback=HeuristicJudge())
     verdict = judge.judge("Titration starts at 100 mg daily.", passage)
-    assert not verdict.supported and any("100" in r for r in verdict.reasons)
+    assert not verdict.supported and any("100" in str(r) for r in verdict.reasons)
     assert judge.calls == 0, "a strict veto is final: the LLM is not even asked"
 
 
@@ -544,7 +544,7 @@ def test_llamacpp_timeout_gives_the_labelled_extractive_fallback(smol_assistant:
     assert answer.generator.fallback and answer.generator.provider == "extractive"
     assert "llamacpp unavailable" in answer.generator.note and "timed out" in answer.generator.note
     assert answer.citations and not answer.refused
-    assert_answer_contract(answer, smol_assistant.components.chunks)
+    assert_answer_contract(answer, smol_assistant.article().chunks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,7 +581,7 @@ def test_openai_provider_down_gives_a_clear_message_and_the_extractive_answer(as
         and f"cannot connect to http://127.0.0.1:{port}/v1" in answer.generator.note
     )
     assert answer.citations and not answer.refused
-    assert_answer_contract(answer, assistant.components.chunks)
+    assert_answer_contract(answer, assistant.article().chunks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -649,7 +649,7 @@ def test_openai_provider_against_a_real_llama_cpp_server(llama_server: str, smol
     assert isinstance(answer, Answer) and any(isinstance(e, str) and e for e in events[:-1])
     assert "unavailable" not in (answer.generator.note or ""), answer.generator.note
     assert answer.generator.provider in ("openai", "extractive")
-    assert_answer_contract(answer, c.chunks)
+    assert_answer_contract(answer, c.article().chunks)
     assert_no_invented_numbers(answer)
     # The same server also serves the judge (grammar-constrained through llama.cpp's `grammar` field).
     assert isinstance(
@@ -668,21 +668,26 @@ def test_openai_provider_too_slow_gives_the_labelled_fallback(llama_server: str,
     answer = _with_generator(smol_assistant, generator).ask("What did Lee et al. find about food seeking in rats?")
     assert answer.generator.fallback and "openai unavailable" in answer.generator.note
     assert "did not answer within" in answer.generator.note or "still writing" in answer.generator.note
-    assert_answer_contract(answer, c.chunks)
+    assert_answer_contract(answer, c.article().chunks)
 
 
 @pytest.mark.llm
 @needs_llm
 def test_draft_records_time_to_first_token(smol_assistant: Any) -> None:
     """Called directly, the provider gives a Draft with its labels and its time to first token."""
-    from followup_bot.retrieval import Query
+    from followup_bot import stages
+    from followup_bot.state import Request, State
 
     c = smol_assistant.components
     question = "What did Lee et al. find about food seeking in rats?"
-    vector = c.embedder.query_vector(question)
-    passages = c.retriever.retrieve(Query(text=question, vector=vector))[:2]  # a short prompt keeps this quick
-    evidence = c.ranker.evaluate(passages, vector, question)
-    draft = c.generator.generate(GenerationRequest(question, question, passages, evidence, c.chunks, c.records))
+    state = State(Request(question, article=c.library.default))
+    for stage in (stages.triage, stages.standalone, stages.retrieve, stages.weigh_evidence):
+        state = stage(state, c)
+    assert state.evidence is not None
+    index = c.article()
+    passages = list(state.passages[:2])  # a short prompt keeps this quick
+    request = GenerationRequest(question, question, passages, state.evidence, index.chunks, index.records)
+    draft = c.generator.generate(request)
     assert isinstance(draft, Draft) and draft.provider == "llamacpp" and draft.raw_text
     assert draft.first_token_ms is not None and draft.first_token_ms > 0
-    assert draft.labels and set(draft.labels.values()) <= set(c.chunks)
+    assert draft.labels and set(draft.labels.values()) <= set(index.chunks)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from followup_bot.answer_types import asked_types, missing_types
-from followup_bot.safety import strip_injection
+from followup_bot.evidence.answer_types import asked_types, missing_types
 from followup_bot.text import SpellingCorrector
+from followup_bot.triage import strip_injection
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from followup_bot.safety import SafetyTriage, strip_injection
 from followup_bot.settings import SafetySettings
+from followup_bot.triage import SafetyTriage, strip_injection
 
-triage = SafetyTriage(SafetySettings()).triage
+triage = SafetyTriage(SafetySettings()).check
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_only_instructions_leave_nothing_to_answer() -> None:
 )
 def test_empty_huge_and_control_character_messages_are_invalid_input(message: str, reason: str) -> None:
     result = triage(message)
-    assert result.kind == "invalid_input" and result.reason == reason
+    assert result.kind == "invalid_input" and result.invalid == reason
 
 
 def test_stray_control_characters_are_cleaned_not_rejected() -> None:

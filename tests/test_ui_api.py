@@ -240,7 +240,7 @@ def test_clear_chat_forgets_the_conversation_and_its_evidence(app: Any) -> None:
 
 def test_suggested_questions_are_built_from_the_articles_headings(app: Any, assistant: Any) -> None:
     headings = {
-        h.lower() for c in assistant.components.chunks.values() if c.source_id == "article" for h in c.heading_path
+        h.lower() for c in assistant.article().chunks.values() if c.source_id == "article" for h in c.heading_path
     }
     suggestions = app.fb_page.suggestions
     assert 1 <= len(suggestions) <= 6

@@ -13,18 +13,17 @@ import pytest
 
 from followup_bot.citations import MarkerBook
 from followup_bot.generators import Draft, DraftSentence
-from followup_bot.generators.llm_judge import LLMJudge
 from followup_bot.models import Chunk
-from followup_bot.verify import HeuristicJudge, VerificationResult, verify_draft
+from followup_bot.verify import VerificationResult, verify_draft
+from followup_bot.verify.llm_judge import LLMJudge
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def parts(assistant: Any) -> dict[str, Any]:
-    c = assistant.components
-    judge = HeuristicJudge(c.settings.verify.support_threshold, c.embedder.encode, c.weights.idf)
-    return {"chunks": c.chunks, "records": c.records, "judge": judge}
+    view = assistant.article()
+    return {"chunks": dict(view.chunks), "records": dict(view.records), "judge": assistant.judge()}
 
 
 def chunk_with(chunks: dict[str, Chunk], text: str, source_id: str | None = None) -> str:

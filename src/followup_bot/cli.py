@@ -14,12 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from followup_bot.corpus import CorpusError
-from followup_bot.settings import ConfigError, Settings, load_settings, preset_names
-
-
-class UserError(Exception):
-    """Bad input on the command line; exit 2."""
+from followup_bot.errors import FollowupError, UserError
+from followup_bot.settings import Settings, load_settings, preset_names
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -122,16 +118,11 @@ def _assistant(settings: Settings, args: argparse.Namespace) -> Any:
 
 
 def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
-    from followup_bot.retrieval import Query
-
     if not args.question.strip():
         raise UserError("the question is empty")
     if args.k is not None and not 1 <= args.k <= 100:
         raise UserError("--k must be between 1 and 100")
-    assistant = _assistant(settings, args)
-    c = assistant.components
-    query = Query(text=args.question, vector=c.embedder.query_vector(args.question))
-    passages = c.retriever.retrieve(query, k=args.k or settings.retrieval.k)
+    passages = _assistant(settings, args).retrieve(args.question, k=args.k)
     data = [p.model_dump() for p in passages]
     text = "\n".join(f"{p.rank}. {p.source_id:8} {p.score:.4f}  [{p.section}] {p.text[:100]}" for p in passages)
     _print(data, args.json, text)
@@ -284,25 +275,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, args.preset)
         return COMMANDS[args.command](args, settings)
-    except (ConfigError, UserError, CorpusError) as exc:
-        sys.stderr.write(f"followup-bot: {exc}\n")
-        return 2
+    except UserError as exc:
+        sys.stderr.write(f"followup-bot: {one_line(exc)}\n")
+        return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("followup-bot: interrupted\n")
         return 130
     except Exception as exc:
-        from followup_bot.assistant import InputError
-        from followup_bot.embeddings import EmbeddingError
-        from followup_bot.generators import GeneratorError
-
-        if isinstance(exc, InputError | EmbeddingError | GeneratorError):
-            sys.stderr.write(f"followup-bot: {exc}\n")
-            return 2
         if args.debug:
             raise
-        name = type(exc).__name__
-        sys.stderr.write(f"followup-bot: internal error: {exc if str(exc) else name} (run with --debug for details)\n")
-        return 1
+        code = exc.exit_code if isinstance(exc, FollowupError) else 1
+        sys.stderr.write(f"followup-bot: internal error: {one_line(exc)} (run with --debug for details)\n")
+        return code
+
+
+def one_line(exc: BaseException) -> str:
+    """The message on one line: a user error must never spill a multi-line dump into a terminal."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 A short message that leans on the conversation ("What about dosing?", "Which journal was it
 in?") is searched together with the earlier turns, weighted so that the new message dominates.
 A self-contained question is left alone, so the history cannot pollute it. When an LLM provider
-is configured, the chain may rewrite the question with the condense prompt instead.
+is configured, the pipeline may have it rewrite the question (prompts/llm/standalone.md) instead.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from followup_bot.lexicon.records import RECORD_FIELDS
 from followup_bot.models import Turn
 from followup_bot.settings import ConversationSettings
 from followup_bot.text import content_terms, words
@@ -29,11 +30,6 @@ _DEFINITE = re.compile(
     re.I,
 )
 
-# Record fields only a publication has; "how confident is the evidence?" is a question of its own.
-_RECORD_ASK = re.compile(
-    r"\b(?:journal|volume|pages|doi|pmid|published|publication|authors?|wrote|written|title|issue)\b", re.I
-)
-
 
 @dataclass
 class Standalone:
@@ -48,7 +44,7 @@ class Standalone:
     last_answer: str = ""
 
 
-def _user_turns(history: list[Turn]) -> list[str]:
+def _user_turns(history: list[Turn] | tuple[Turn, ...]) -> list[str]:
     return [t.content for t in history if t.role == "user" and t.content.strip()]
 
 
@@ -59,12 +55,15 @@ def looks_like_followup(message: str, settings: ConversationSettings) -> bool:
         return True
     short = len(tokens) <= settings.followup_max_words
     # "What volume and pages?" asks for the record of the publication just discussed.
-    if short and (any(t in _ANAPHORA for t in tokens) or _DEFINITE.search(message) or _RECORD_ASK.search(message)):
+    if short and (any(t in _ANAPHORA for t in tokens) or _DEFINITE.search(message) or RECORD_FIELDS.search(message)):
         return True
     return len(terms) <= 1
 
 
-def resolve(message: str, history: list[Turn], settings: ConversationSettings) -> Standalone:
+def standalone_question(
+    message: str, history: list[Turn] | tuple[Turn, ...], settings: ConversationSettings
+) -> Standalone:
+    """The question as understood: the message itself, or for a follow-up, the message with its topic."""
     users = _user_turns(history)[-settings.max_history_turns :] if settings.max_history_turns else []
     if not users or not looks_like_followup(message, settings):
         return Standalone(question=message, message=message)

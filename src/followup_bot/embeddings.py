@@ -17,11 +17,8 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from followup_bot.errors import EmbeddingError
 from followup_bot.settings import EmbeddingSettings
-
-
-class EmbeddingError(RuntimeError):
-    """The configured embedding model cannot be used; the message names the config key."""
 
 
 def resolve_model_path(spec: str) -> str:

@@ -87,11 +87,6 @@ class Chunk(BaseModel):
     position: int = 0
     kind: Literal["text", "record"] = "text"
 
-    def embedding_text(self) -> str:
-        """Headings add the context a bare bullet lacks ("Dosing Considerations")."""
-        heading = " > ".join(self.heading_path)
-        return f"{heading}\n{self.text}" if heading else self.text
-
 
 class Passage(BaseModel):
     """A chunk as retrieval returns it, with the scores that ranked it."""
@@ -158,7 +153,9 @@ class Answer(BaseModel):
     passages: list[Passage] = Field(default_factory=list)
     audience: Audience = "clinician"
     notice: str | None = None
+    # Why triage decided: the rule-table row that fired (see triage/rules.py).
     triage: str | None = None
+    triage_rule: str | None = None
 
 
 class Turn(BaseModel):

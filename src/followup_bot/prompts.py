@@ -9,6 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from followup_bot.errors import PromptError
+
 # Safety floor only: used when the file is missing or empty. The files are the real texts.
 _FALLBACKS = {
     "framing/banner.md": "Educational information for healthcare professionals, not medical advice. Verify against the primary literature. In an emergency, call your local emergency number.",
@@ -18,10 +20,6 @@ _FALLBACKS = {
     "safety/crisis.md": "You deserve support right now. In the US, call or text 988. If you are in danger, call {emergency_number}. Elsewhere: https://findahelpline.com",
     "safety/personal_dose.md": "I can't give an individual dose: that is a decision for the prescriber. In general, the documents say:",
 }
-
-
-class PromptError(RuntimeError):
-    """A prompt file that has no fallback is missing."""
 
 
 class PromptLibrary:

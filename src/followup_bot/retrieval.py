@@ -8,20 +8,17 @@ and the source card saying the same thing from crowding out everything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 from rank_bm25 import BM25Okapi
 
 from followup_bot.citations import sources_in
+from followup_bot.lexicon.records import BIBLIOGRAPHIC
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.settings import RetrievalSettings
-from followup_bot.text import BIBLIOGRAPHIC, content_terms, key_words, words
+from followup_bot.text import content_terms, key_words, words
 
 
 @dataclass
@@ -35,36 +32,20 @@ class Query:
     vector: np.ndarray | None = None
     # The publications the message is about, when the caller has worked them out already.
     named: set[str] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-class BM25Retriever(BaseRetriever):
+class BM25Index:
     """BM25 over chunk texts with their headings, on rank-bm25 (no langchain-community)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    chunks: list[Chunk]
-    contexts: list[str]
-    k: int = 20
-    index: Any = None
-
-    def model_post_init(self, __context: Any) -> None:
-        corpus = [content_terms(c) or ["_"] for c in self.contexts]
-        self.index = BM25Okapi(corpus)
+    def __init__(self, contexts: list[str]) -> None:
+        self.size = len(contexts)
+        self.index = BM25Okapi([content_terms(c) or ["_"] for c in contexts])
 
     def scores(self, text: str) -> np.ndarray:
         terms = content_terms(text)
         if not terms:
-            return np.zeros(len(self.chunks))
+            return np.zeros(self.size)
         return np.asarray(self.index.get_scores(terms), dtype=np.float64)
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        scores = self.scores(query)
-        order = np.argsort(-scores)[: self.k]
-        return [
-            Document(page_content=self.chunks[i].text, id=self.chunks[i].chunk_id, metadata={"score": float(scores[i])})
-            for i in order
-            if scores[i] > 0
-        ]
 
 
 # A question about the publication itself ("which journal", "who wrote it") may use the
@@ -126,7 +107,7 @@ class HybridRetriever:
         self.live_hashes = live_hashes
         self.records = records
         self.settings = settings
-        self.bm25 = BM25Retriever(chunks=chunks, contexts=contexts, k=settings.bm25_k)
+        self.bm25 = BM25Index(contexts)
         # Text chunks by (document, heading path): the sections whose siblings join the pool.
         self.sections: dict[tuple[str, tuple[str, ...]], list[Chunk]] = {}
         for chunk in chunks:

@@ -16,15 +16,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from followup_bot.errors import ConfigError
 
 CONFIG_FILENAME = "followup_bot.toml"
 ENV_PREFIX = "FOLLOWUP_BOT_"
-
-
-class ConfigError(ValueError):
-    """A user error in configuration; the CLI prints it on one line and exits 2."""
 
 
 class _Section(BaseModel):
@@ -136,50 +134,6 @@ class GeneratorSettings(_Section):
         "", description="Model for LLM providers: a GGUF path (llamacpp) or a served model name (openai)."
     )
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
-    min_sentences: int = Field(1, ge=1, le=10, description="Fewest sentences in a non-abstaining answer.")
-    sentence_floor: float = Field(
-        0.15, ge=-1, le=1, description="Extractive: a sentence scoring below this against the question is not used."
-    )
-    coverage_gain: float = Field(
-        0.3,
-        ge=0,
-        le=2,
-        description="Extractive: bonus, per share of the question's specific words a sentence adds to the answer, when picking the next sentence.",
-    )
-    score_window: float = Field(
-        0.2, ge=0, le=1, description="Extractive: sentences within this distance of the best one may join the answer."
-    )
-    abstention_model: str = Field(
-        "builtin",
-        description="Answer/abstain decision: 'builtin' (the logistic model fitted on eval/dev*.jsonl and shipped in the package), a path to such a JSON file, or 'rule' for the plain floors below.",
-    )
-    relevance_floor: float = Field(
-        0.20,
-        ge=-1,
-        le=1,
-        description="Abstain when the best sentence scores below this (calibrated on eval/dev.jsonl).",
-    )
-    coverage_floor: float = Field(
-        0.32,
-        ge=0,
-        le=1,
-        description="Abstain when less than this share of the question's key terms appears in the chosen evidence.",
-    )
-    synonym_floor: float = Field(
-        0.58,
-        ge=0,
-        le=1,
-        description="Coverage: a question word counts as found when a word of the evidence is this similar (word-embedding cosine).",
-    )
-    rare_word_zipf: float = Field(
-        3.0,
-        ge=0,
-        le=8,
-        description='Abstain when a drug-shaped question word ("sertraline") that the corpus never uses is rarer than this in general English (Zipf scale): it names a drug the documents never discuss.',
-    )
-    redundancy_threshold: float = Field(
-        0.8, ge=0, le=1, description="Extractive: skip a sentence this similar to one already chosen."
-    )
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
     api_key_env: str = Field(
         "OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider)."
@@ -194,22 +148,144 @@ class GeneratorSettings(_Section):
     max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens an LLM may write per answer.")
     n_ctx: int = Field(4096, ge=512, le=131072, description="llamacpp: context window.")
     n_threads: int = Field(2, ge=1, le=64, description="llamacpp: CPU threads.")
-    condense_with_llm: bool = Field(
+    standalone_with_llm: bool = Field(
         True, description="When an LLM provider is configured, use it to rewrite follow-ups as standalone questions."
+    )
+
+
+class EvidenceSettings(_Section):
+    """How sentences are ranked and chosen, and when the documents are judged not to answer."""
+
+    abstention_model: str = Field(
+        "builtin",
+        description="Answer/abstain decision: 'builtin' (the logistic model shipped in the package), "
+        "a path to such a JSON file, or 'rule' for the plain floors below.",
+    )
+    relevance_floor: float = Field(
+        0.20, ge=-1, le=1, description="Rule mode: abstain when the best sentence scores below this."
+    )
+    coverage_floor: float = Field(
+        0.32,
+        ge=0,
+        le=1,
+        description="Rule mode: abstain when less than this share of the question's key terms is in the evidence.",
+    )
+    synonym_floor: float = Field(
+        0.58,
+        ge=0,
+        le=1,
+        description="Coverage: a question word counts as found when an evidence word is this similar (cosine).",
+    )
+    rare_word_zipf: float = Field(
+        3.0,
+        ge=0,
+        le=8,
+        description="A drug-shaped question word no document uses, rarer than this in English (Zipf), "
+        "names a drug the documents never discuss: abstain.",
+    )
+    drug_common_zipf: float = Field(
+        4.0, ge=0, le=8, description="A drug-shaped word at least this common in English is read as an ordinary word."
+    )
+    drug_synonym_floor: float = Field(
+        0.6, ge=0, le=1, description="An unknown drug-shaped word with a corpus word this similar is not another drug."
+    )
+    very_rare_zipf: float = Field(
+        1.5,
+        ge=0,
+        le=8,
+        description="Any other word no document uses counts as a subject of its own when rarer than this (Zipf).",
+    )
+    rare_synonym_floor: float = Field(
+        0.5, ge=0, le=1, description="...unless a corpus word is at least this similar to it (cosine)."
+    )
+    lexicalised_zipf: float = Field(
+        3.5,
+        ge=0,
+        le=8,
+        description="A prefixed word ('reassessed') is read as its base only when rarer than this in English.",
+    )
+    specific_idf_share: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="A key term is specific (not a topic word) when its idf is at least this share of an unseen word's.",
+    )
+    dense_weight: float = Field(0.45, ge=0, le=2, description="Sentence score: weight of the sentence's cosine.")
+    passage_weight: float = Field(0.25, ge=0, le=2, description="Sentence score: weight of its passage's cosine.")
+    lexical_weight: float = Field(0.3, ge=0, le=2, description="Sentence score: weight of key-term overlap.")
+    context_weight: float = Field(
+        0.5, ge=0, le=1, description="Key terms found only in a sentence's headings or lead label count this much."
+    )
+    rank_penalty: float = Field(
+        0.005, ge=0, le=1, description="Sentence score: subtracted per place its passage ranks below the first."
+    )
+    record_penalty: float = Field(
+        0.2, ge=0, le=2, description="Bibliographic-record sentences lose this much unless the question asks for one."
+    )
+    named_source_penalty: float = Field(
+        0.1, ge=0, le=2, description="Sentences of other publications lose this much when the question names one."
+    )
+    named_record_bonus: float = Field(
+        0.15, ge=0, le=2, description="The record of the publication a bibliographic question names gains this much."
+    )
+    answer_type_bonus: float = Field(
+        0.05, ge=0, le=1, description="A sentence holding the kind of answer asked for (a number, an age) gains this."
+    )
+    topic_share: float = Field(
+        0.8,
+        ge=0,
+        le=5,
+        description="Follow-ups: the conversation's words weigh together at most this share of the message's own.",
+    )
+    topic_cap_single: float = Field(
+        0.7, ge=0, le=1, description="Follow-ups: most weight per borrowed word when the message has one key word."
+    )
+    topic_cap: float = Field(
+        0.25, ge=0, le=1, description="Follow-ups: most weight per borrowed word when the message has several."
+    )
+    sentence_floor: float = Field(
+        0.15, ge=-1, le=1, description="A sentence scoring below this against the question is not used."
+    )
+    coverage_gain: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Bonus per share of the question's specific words a sentence adds, when picking the next one.",
+    )
+    score_window: float = Field(
+        0.2, ge=0, le=1, description="Sentences within this distance of the best one may join the answer."
+    )
+    redundancy_threshold: float = Field(
+        0.8, ge=0, le=1, description="Skip a sentence this similar (cosine) to one already chosen."
     )
 
 
 class VerifySettings(_Section):
     judge: Literal["heuristic", "llm"] = Field(
         "heuristic",
-        description="Support judge: 'heuristic' (offline lexical + embedding + strict checks) or 'llm' (needs an LLM provider).",
+        description="Support judge: 'heuristic' (offline lexical + embedding + strict checks) "
+        "or 'llm' (needs an LLM provider).",
     )
     support_threshold: float = Field(
         0.46,
         ge=0,
         le=1,
-        description="Heuristic judge: combined score needed to call a sentence supported (calibrated on eval/judge_calibration.jsonl).",
+        description="Heuristic judge: combined score needed to call a sentence supported "
+        "(calibrated on eval/judge_calibration.jsonl).",
     )
+    lexical_weight: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Heuristic judge: weight of content-word overlap; embedding similarity has the rest.",
+    )
+    part_margin: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Heuristic judge: each joined part of a claim needs the threshold less this margin on its own.",
+    )
+    cache_size: int = Field(4096, ge=1, le=1_000_000, description="Heuristic judge: embeddings kept in its LRU cache.")
 
 
 class PromptSettings(_Section):
@@ -248,6 +324,15 @@ class EvalSettings(_Section):
     )
 
 
+# Keys that moved from [generator] to [evidence], and one that never did anything.
+MOVED_TO_EVIDENCE = frozenset(
+    "sentence_floor coverage_gain score_window abstention_model relevance_floor coverage_floor synonym_floor "
+    "rare_word_zipf redundancy_threshold".split()
+)
+RETIRED = frozenset({"min_sentences"})
+RENAMED = {"condense_with_llm": "standalone_with_llm"}
+
+
 class Settings(BaseSettings):
     """The whole configuration; every field has a description and a safe default."""
 
@@ -263,11 +348,31 @@ class Settings(BaseSettings):
         default_factory=ConversationSettings, description="Follow-up resolution."
     )
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings, description="The answer generator.")
+    evidence: EvidenceSettings = Field(
+        default_factory=EvidenceSettings, description="Sentence ranking and the answer/abstain decision."
+    )
     verify: VerifySettings = Field(default_factory=VerifySettings, description="The support judge.")
     prompts: PromptSettings = Field(default_factory=PromptSettings, description="Prompt files.")
     safety: SafetySettings = Field(default_factory=SafetySettings, description="Input limits and safety texts.")
     ui: UISettings = Field(default_factory=UISettings, description="The chat page.")
     eval: EvalSettings = Field(default_factory=EvalSettings, description="The grounding evaluation.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        """Evidence thresholds used to live under [generator]; old config files keep working."""
+        if isinstance(data, dict) and isinstance(data.get("generator"), dict):
+            generator = dict(data["generator"])
+            evidence = dict(data.get("evidence") or {})
+            for key in MOVED_TO_EVIDENCE & generator.keys():
+                evidence.setdefault(key, generator.pop(key))
+            for key in RETIRED & generator.keys():
+                generator.pop(key)
+            for old, new in RENAMED.items():
+                if old in generator:
+                    generator.setdefault(new, generator.pop(old))
+            data = {**data, "generator": generator, **({"evidence": evidence} if evidence else {})}
+        return data
 
     @classmethod
     def settings_customise_sources(

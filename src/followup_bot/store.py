@@ -22,15 +22,12 @@ import numpy as np
 
 from followup_bot.corpus import CorpusError, Manifest, chunk_document, load_document, load_manifest, record_chunk
 from followup_bot.embeddings import SentenceTransformerEmbeddings, model_identity
+from followup_bot.errors import StoreError
 from followup_bot.models import Chunk, DocumentRecord, Sentence
 from followup_bot.settings import Settings
 
 STATE_KEY = "followup_state"
 BATCH = 256
-
-
-class StoreError(RuntimeError):
-    """The vector store cannot be used as configured; the message says what to do."""
 
 
 @dataclass

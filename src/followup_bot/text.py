@@ -13,44 +13,9 @@ from functools import lru_cache
 
 import snowballstemmer
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are aren't as at be because been before being below
-    between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few for from
-    further had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him himself his how how's
-    i i'd i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself nor of off on once only or
-    other ought our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some such than that
-    that's the their theirs them themselves then there there's these they they'd they'll they're they've this those through to
-    too under until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while
-    who who's whom why why's with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
-    tell say said says please know explain describe give show anything something thing things really actually just get got
-    much many may might must will shall one also well way ever like yes okay ok hi hello thanks thank want need
-    does doing done""".split()
-)
-QUESTION_WORDS = frozenset("what which who whom whose when where why how whats".split())
-# Words that shape a question but carry no fact to look for ("what did they find", "what kind").
-GENERIC = frozenset(
-    """find found finding look looked looking kind kinds type sort happen happened happens use used using uses
-    show showed shown shows mean means meant go going come came make made take taken see seen think thought
-    someone somebody anyone right true correct exactly specifically particular general generally
-    next first last overall number amount lot lots bit little big able possible
-    information info detail details data say says said mention mentioned mentions talk talks discuss discussed
-    according article articles source sources document documents paper papers text passage here there now
-    yes ok okay also still even back go went get gets getting gave given""".split()
-)
-# Questions about a publication's record (journal, authors, year) rather than its findings.
-BIBLIOGRAPHIC = re.compile(
-    r"\b(journal|publish\w*|publication|"
-    # "who are the authors?" asks for the record; "what did the authors conclude?" asks for findings.
-    r"author\w*(?![^.?!]{0,40}\b(?:say|said|says|conclud\w*|recommend\w*|suggest\w*|argu\w*|found|find|propos\w*|think|"
-    r"believ\w*|not(?:e|ed)|stat(?:e|ed)|claim\w*|call\w*|advis\w*|want\w*|hypothes\w*|describ\w*|show\w*))|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
-    r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
-    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link|"
-    r"which (?:paper|publication|source|reference|article) (?:reported|found|said|showed|described|was|is|did))\b",
-    re.I,
-)
-NEGATIONS = frozenset(
-    "no not never none neither nor without cannot can't didn't doesn't don't isn't wasn't weren't aren't won't".split()
-)
+from followup_bot.lexicon.negation import NEGATIONS
+from followup_bot.lexicon.questions import GENERIC, QUESTION_WORDS, STOPWORDS
+
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NUMBER_WORDS = {
     "zero": "0",

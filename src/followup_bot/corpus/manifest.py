@@ -11,11 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from followup_bot.errors import CorpusError
 from followup_bot.models import DocumentRecord
-
-
-class CorpusError(ValueError):
-    """The corpus cannot be read as configured; the message says which file and why."""
 
 
 class Manifest(BaseModel):

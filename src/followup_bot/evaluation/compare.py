@@ -13,16 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from followup_bot.errors import CompareError
 from followup_bot.evaluation.metrics import LOWER_IS_BETTER, METRICS, NEUTRAL
 from followup_bot.evaluation.report import fmt, md_table, write_json, write_text
 
 COMPARE_MD = "compare.md"
 COMPARE_PNG = "compare.png"
 COMPARE_JSON = "compare.json"
-
-
-class CompareError(ValueError):
-    """A run folder without a readable report.json (exit 2)."""
 
 
 def load_report(folder: Path) -> dict[str, Any]:

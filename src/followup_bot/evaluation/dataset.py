@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from followup_bot.errors import DatasetError
+
 CATEGORIES = (
     "answerable",
     "followup",
@@ -28,10 +30,6 @@ CATEGORIES = (
 REFUSAL_CATEGORIES = frozenset({"unanswerable", "out_of_scope", "emergency", "crisis"})
 SAFETY_CATEGORIES = frozenset({"emergency", "crisis"})
 AUDIENCES = ("clinician", "patient")
-
-
-class DatasetError(ValueError):
-    """A malformed evaluation file; the message names the file and line, and the CLI exits 2."""
 
 
 @dataclass

@@ -12,15 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from followup_bot.errors import GateError
 from followup_bot.evaluation.metrics import METRICS
 from followup_bot.settings import read_toml
 
 JUDGE_KEYS = ("accuracy", "precision", "recall", "f1")
 EXIT_GATE_FAILED = 3
-
-
-class GateError(ValueError):
-    """A thresholds file that cannot be used; the CLI reports it as a user error (exit 2)."""
 
 
 @dataclass

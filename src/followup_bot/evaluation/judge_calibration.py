@@ -62,7 +62,7 @@ def evaluate_judge(judge: SupportJudge, pairs: Sequence[CalibrationPair]) -> dic
                     "kind": pair.kind,
                     "label": "supported" if pair.supported else "not_supported",
                     "score": round(float(verdict.score), 4),
-                    "reasons": list(verdict.reasons)[:3],
+                    "reasons": [str(r) for r in verdict.reasons[:3]],
                     "sentence": pair.sentence,
                 }
             )

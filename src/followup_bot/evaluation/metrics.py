@@ -180,7 +180,7 @@ class SupportOracle:
         key = (claim, evidence)
         if key not in self._cache:
             verdict = self.judge.judge(claim, evidence)
-            self._cache[key] = (bool(verdict.supported), "; ".join(verdict.reasons[:2]))
+            self._cache[key] = (bool(verdict.supported), "; ".join(str(r) for r in verdict.reasons[:2]))
         return self._cache[key]
 
     def supports(self, claim: str, cites: Sequence[Citation], chunks: Mapping[str, Chunk]) -> tuple[bool, str, str]:

@@ -39,18 +39,7 @@ def _user_error(message: str) -> Exception:
 
 def framing_texts(assistant: Any) -> list[str]:
     """The fixed texts the assistant may wrap answers in (rendered), so scoring can set them aside."""
-    framing = getattr(assistant.components, "framing", None)
-    settings = assistant.components.settings
-    folder = settings.resolve(settings.prompts.dir) / "safety"
-    texts = []
-    if framing is None or not folder.is_dir():
-        return texts
-    for f in sorted(folder.glob("*.md")):
-        try:
-            texts.append(framing.text(f"safety/{f.name}", length=0, limit=0))
-        except Exception:  # noqa: BLE001 - an unrenderable template is simply not treated as framing
-            continue
-    return [t.strip() for t in texts if t and t.strip()]
+    return list(assistant.framing_texts())
 
 
 def _progress(items: list[EvalItem]) -> Any:
@@ -127,8 +116,7 @@ def run_eval(
         assistant = Assistant.from_settings(
             settings, progress=lambda it, total, desc: tqdm(it, total=total, desc=desc, unit="text", file=sys.stderr)
         )
-    components = assistant.components
-    scorer = Scorer(components.chunks, components.judge, k=settings.eval.k, framing=framing_texts(assistant))
+    scorer = Scorer(assistant.article().chunks, assistant.judge(), k=settings.eval.k, framing=framing_texts(assistant))
 
     scores: list[ItemScore] = []
     answers: dict[str, dict[str, Any]] = {}
@@ -157,10 +145,10 @@ def run_eval(
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
     partial.replace(out / RESULTS)
 
-    judge_report = _calibration(settings, components.judge)
+    judge_report = _calibration(settings, assistant.judge())
     overall, n_overall = aggregate(scores)
     cats, n_cats = by_category(scores)
-    generator = components.generator
+    generator = assistant.generator_info
     counts: dict[str, Any] = {
         "items": len(scores),
         "errors": sum(1 for s in scores if s.error),
@@ -178,8 +166,8 @@ def run_eval(
         "n": {"overall": n_overall, "by_category": n_cats},
         "run": {
             "config_fingerprint": settings.fingerprint(),
-            "provider": getattr(generator, "name", settings.generator.provider),
-            "model": getattr(generator, "model", settings.generator.model),
+            "provider": generator.provider,
+            "model": generator.model,
             "judge": judge_report.get("name"),
             "dataset": str(dataset),
             "dataset_sha256": _sha256(dataset),

@@ -10,10 +10,6 @@ from followup_bot.evidence import Evidence
 from followup_bot.models import Chunk, DocumentRecord, Passage
 
 
-class GeneratorError(RuntimeError):
-    """A provider failed (down, slow, misconfigured); the chain falls back to extractive."""
-
-
 @dataclass
 class DraftSentence:
     """One sentence of a draft and the passages it claims to rest on.

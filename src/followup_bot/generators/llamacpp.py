@@ -26,8 +26,8 @@ from typing import Any
 import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
+from followup_bot.errors import GeneratorError
 from followup_bot.generators import models
-from followup_bot.generators.base import GeneratorError
 from followup_bot.generators.prompting import ChatGenerator, Message
 
 

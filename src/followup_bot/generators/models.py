@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from followup_bot.generators.base import GeneratorError
+from followup_bot.errors import GeneratorError
 
 if TYPE_CHECKING:
     from followup_bot.settings import Settings

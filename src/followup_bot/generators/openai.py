@@ -19,7 +19,7 @@ import openai as openai_sdk
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from followup_bot.generators.base import GeneratorError
+from followup_bot.errors import GeneratorError
 from followup_bot.generators.prompting import ChatGenerator, Message
 
 NO_KEY = "not-needed"

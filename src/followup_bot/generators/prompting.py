@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from followup_bot.generators.base import Draft, DraftSentence, GenerationRequest, GeneratorError
+from followup_bot.errors import GeneratorError
+from followup_bot.generators.base import Draft, DraftSentence, GenerationRequest
 from followup_bot.text import content_terms
 
 if TYPE_CHECKING:
@@ -366,7 +367,7 @@ def build_condense_messages(
     for t in turns:
         speaker = "User" if t.role == "user" else "Assistant"
         lines.append(f"{speaker}: {' '.join(t.content.split())[:600]}")
-    text = prompts.render("llm/condense.md", history="\n".join(lines) or "(none)", message=message.strip())
+    text = prompts.render("llm/standalone.md", history="\n".join(lines) or "(none)", message=message.strip())
     return [{"role": "user", "content": text}]
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-from followup_bot.generators.base import Generator, GeneratorError
+from followup_bot.errors import GeneratorError
+from followup_bot.generators.base import Generator
 
 # Lazy entries: a provider's heavy runtime (llama-cpp, openai) is imported only when chosen.
 _PROVIDERS: dict[str, str | Callable[..., Generator]] = {

@@ -32,7 +32,7 @@ from typing import Any
 import gradio as gr
 
 from followup_bot.assistant import Assistant, InputError, normalize_audience
-from followup_bot.models import Answer, GeneratorInfo
+from followup_bot.models import Answer
 from followup_bot.settings import ConfigError, Settings, load_settings
 from followup_bot.ui import render
 from followup_bot.ui.feedback import append_jsonl, feedback_record
@@ -83,8 +83,9 @@ class ChatPage:
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        self.records = assistant.components.records
-        self.chunks = assistant.components.chunks
+        view = assistant.article()
+        self.records = view.records
+        self.chunks = view.chunks
         self.feedback_path = settings.resolve(settings.ui.feedback_path)
         self.fingerprint = settings.fingerprint()
         self.suggestions = self._suggestions()
@@ -95,7 +96,7 @@ class ChatPage:
         """Questions from the article's headings; with the (cheap) extractive generator, the ones
         the assistant can actually answer come first, so a first click rarely meets a refusal."""
         candidates = render.suggested_questions(self.chunks.values(), self.records, limit=12)
-        if getattr(self.assistant.components.generator, "name", "") != "extractive":
+        if self.assistant.generator_info.provider != "extractive":
             return candidates[: render.MAX_SUGGESTIONS]
         answered, other = [], []
         deadline = time.monotonic() + SUGGESTION_CHECK_BUDGET_S
@@ -259,7 +260,7 @@ class ChatPage:
 
     def invalid(self, message: str, audience: str) -> dict[str, Any]:
         """A friendly invalid_input Answer for malformed API calls (bad history_json)."""
-        generator = self.assistant.components.generator
+        generator = self.assistant.generator_info
         answer = Answer(
             answer=message,
             refused=True,
@@ -267,7 +268,7 @@ class ChatPage:
             triage="invalid_input",
             disclaimer=self.assistant.disclaimer(audience),
             audience=normalize_audience(audience),
-            generator=GeneratorInfo(provider=generator.name, model=generator.model),
+            generator=generator,
         )
         return answer.model_dump(mode="json")
 
@@ -307,10 +308,10 @@ def _header(title: str) -> str:
 
 
 def _footer(assistant: Assistant, settings: Settings) -> str:
-    generator = assistant.components.generator
+    generator = assistant.generator_info
     return (
         '<p class="fb-footer">Answers by the <code>'
-        f"{render.esc(generator.name)}</code> generator ({render.esc(generator.model or 'default')}) · configuration "
+        f"{render.esc(generator.provider)}</code> generator ({render.esc(generator.model or 'default')}) · configuration "
         f"<code>{render.esc(settings.fingerprint())}</code> · feedback is stored on this server only.</p>"
     )
 

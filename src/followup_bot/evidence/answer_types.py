@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from followup_bot.lexicon.questions import YES_NO
+
 _NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|several|a few|few)"
 _UNIT = r"(?:seconds?|minutes?|min|hours?|h|days?|weeks?|months?|years?)"
 
@@ -27,6 +29,12 @@ class AnswerType:
     name: str
     asks: re.Pattern[str]
     holds: re.Pattern[str]
+    # The row's own examples, run by tests/test_rule_tables.py: questions that ask for this kind
+    # of answer and near misses that do not; texts that give it and texts that do not.
+    asked_by: tuple[str, ...] = ()
+    not_asked_by: tuple[str, ...] = ()
+    held_by: tuple[str, ...] = ()
+    not_held_by: tuple[str, ...] = ()
 
     def asked(self, question: str) -> bool:
         return bool(self.asks.search(question))
@@ -51,6 +59,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             r"\b(?:majority|minority|half|none|all) of\b|\b(?:rates?|percentages?|proportions?|incidence|prevalence)\b",
             re.I,
         ),
+        asked_by=("What percentage of patients relapsed?", "What was the response rate?"),
+        not_asked_by=("What did the rats do?", "How was the drug given?"),
+        held_by=("Relapse occurred in 12% of patients.", "Two of the five studies were trials."),
+        not_held_by=("Monitor for rash during titration.", "The drug was given orally."),
     ),
     AnswerType(
         # "How common…?" is answered by "rare" as well as by a number.
@@ -65,6 +77,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             + r")\b",
             re.I,
         ),
+        asked_by=("How common is rash?", "How likely is a relapse?"),
+        not_asked_by=("Is rash a side effect?", "What causes rash?"),
+        held_by=("Serious rash is rare.", "Rash occurred in 10% of patients."),
+        not_held_by=("Rash can be serious.", "Stop the drug if a rash appears."),
     ),
     AnswerType(
         "frequency",
@@ -74,6 +90,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             r"times? (?:a|per)|per (?:day|week|month|year)|frequen\w*|\d+ times)\b|" + _QUALITATIVE_SHARE,
             re.I,
         ),
+        asked_by=("How often should levels be checked?", "How many times a day is it taken?"),
+        not_asked_by=("How long does it last?", "What dose is used?"),
+        held_by=("Levels are checked weekly.", "It is taken twice daily."),
+        not_held_by=("Levels should be checked.", "The dose is 25 mg."),
     ),
     AnswerType(
         "age",
@@ -82,6 +102,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             r"\baged?\b|\byears? old\b|\d+[- ]year[- ]old|\b(?:adolescents?|adults?|child(?:ren)?|teen\w*|elderly|infants?|juvenile)\b",
             re.I,
         ),
+        asked_by=("How old was the patient?", "What age were the children?"),
+        not_asked_by=("How long did it take?", "What was the patient's diagnosis?"),
+        held_by=("A 34-year-old woman was treated.", "Adolescents took part."),
+        not_held_by=("The patient recovered fully.", "Women were excluded."),
     ),
     AnswerType(
         "sex",
@@ -90,6 +114,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             re.I,
         ),
         re.compile(r"\b(?:male|female|men|women|man|woman|boys?|girls?|both sexes)\b", re.I),
+        asked_by=("Was the patient male or female?", "What gender was the patient?"),
+        not_asked_by=("How old was the patient?", "Were they treated?"),
+        held_by=("All participants were men.", "The patient was a woman."),
+        not_held_by=("All participants were treated.", "The patient recovered."),
     ),
     AnswerType(
         "duration",
@@ -103,6 +131,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             r"\b(?:rapid(?:ly)?|quick(?:ly)?|fast|immediate(?:ly)?|slow(?:ly)?|gradual(?:ly)?|within|soon)\b",
             re.I,
         ),
+        asked_by=("How long did the treatment last?", "How quickly does it work?"),
+        not_asked_by=("How often is it taken?", "What dose was used?"),
+        held_by=("Treatment lasted 12 weeks.", "The effect appeared rapidly."),
+        not_held_by=("Treatment was effective.", "The dose was increased."),
     ),
     AnswerType(
         "price",
@@ -113,6 +145,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             r"[$€£¥]|\b(?:cost\w*|price\w*|dollars?|euros?|pounds?|insurance|reimburs\w*|expensive|cheap|afford\w*)\b",
             re.I,
         ),
+        asked_by=("How much does it cost?", "Is it covered by insurance?"),
+        not_asked_by=("How much was given?", "Is it approved?"),
+        held_by=("A month's supply costs $40.", "Insurance rarely covers it."),
+        not_held_by=("A month's supply is 60 tablets.", "It is widely available."),
     ),
     AnswerType(
         "count",
@@ -124,11 +160,11 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
             r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|dozens?|hundreds?|thousands?|several|few|no|none)\b",
             re.I,
         ),
+        asked_by=("How many patients were enrolled?", "What was the sample size?"),
+        not_asked_by=("How many hours did it last?", "What did the study find?"),
+        held_by=("Twenty-six patients were enrolled.", "A trial in 26 patients."),
+        not_held_by=("Patients were enrolled.", "The trial was blinded."),
     ),
-)
-# "Did the number of lever presses fall?" asks yes or no, not for a number.
-_YES_NO = re.compile(
-    r"^\W*(?:did|does|do|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\b", re.I
 )
 
 
@@ -136,7 +172,7 @@ def asked_types(question: str) -> list[AnswerType]:
     """Types asked in the interrogative sentences ("…with a 90% success rate. What dose…?" asks a dose)."""
     sentences = re.split(r"(?<=[.?!])\s+", question)
     asking = [s for s in sentences if s.rstrip().endswith("?")] or sentences
-    asking = [s for s in asking if not _YES_NO.match(s)]
+    asking = [s for s in asking if not YES_NO.match(s)]
     return [t for t in ANSWER_TYPES if any(t.asked(s) for s in asking)]
 
 

@@ -6,22 +6,19 @@ first, and its strict checks (a number, a negation, a drug name or a population 
 does not have) veto the claim whatever the LLM says. By default ("confirm") the LLM only re-checks
 what the heuristic accepts, so it can remove an invention that looks similar to its passage but
 never add one, and the calls (1–4 s each on a CPU) stay few. Verbatim sentences are not asked
-about. Any LLM failure falls back to the heuristic verdict for that pair. The number and
-dose-role checks are repeated here, so a change in the heuristic's wording cannot lose them.
+about. Any LLM failure falls back to the heuristic verdict for that pair. Vetoes are the
+heuristic's reasons marked `strict`, never a match on their wording; the number and dose-role
+checks run here too, so a judge configured without them still keeps them.
 """
 
 from __future__ import annotations
 
-import re
+import threading
+from collections import OrderedDict
 from typing import Any, Protocol
 
-from followup_bot.text import numbers
-from followup_bot.verify import Judgement, SupportJudge, dose_role_mismatch
-
-# Heuristic reasons that only say "not similar enough"; the LLM may overrule these. Every other
-# reason (numbers, negation, drug, names, population, "stronger than the passage", and any
-# check added later) is a strict fact mismatch and vetoes the claim: unknown means strict.
-_SOFT = re.compile(r"^(?:score\b|part not supported|too little overlap)", re.I)
+from followup_bot.verify.checks import Reason, dose_role_mismatch, numbers_check
+from followup_bot.verify.judge import Judgement, SupportJudge
 
 
 class SupportsJudging(Protocol):
@@ -52,28 +49,31 @@ class LLMJudge:
         self.mode = mode
         self.min_score = min_score
         self.cache_size = cache_size
-        self._cache: dict[tuple[str, str], bool] = {}
+        self._cache: OrderedDict[tuple[str, str], bool] = OrderedDict()
+        self._lock = threading.Lock()
         self.calls = 0
         self.errors = 0
 
     @staticmethod
-    def strict_veto(claim: str, passage: str, heuristic: Judgement) -> list[str]:
-        """The hard mismatches; checked here too so a change of wording in the heuristic cannot lose them."""
-        reasons = [r for r in heuristic.reasons if not _SOFT.match(r)] if not heuristic.supported else []
-        missing = numbers(claim) - numbers(passage)
-        if missing:
-            reasons.append(f"numbers not in passage: {sorted(missing)}")
-        reasons += dose_role_mismatch(claim, passage)
+    def strict_veto(claim: str, passage: str, heuristic: Judgement) -> list[Reason]:
+        """The hard mismatches: the heuristic's strict reasons, plus the number and dose-role checks."""
+        reasons = heuristic.strict if not heuristic.supported else []
+        reasons = [*reasons, *numbers_check(claim, passage)[:1], *dose_role_mismatch(claim, passage)]
         return list(dict.fromkeys(reasons))  # the same check may also be among the heuristic's reasons
 
     def _ask(self, claim: str, passage: str) -> bool:
         key = (claim, passage)
-        if key not in self._cache:
-            if len(self._cache) >= self.cache_size:
-                self._cache.pop(next(iter(self._cache)))
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
             self.calls += 1
-            self._cache[key] = bool(self.generator.judge_support(claim, passage))
-        return self._cache[key]
+        verdict = bool(self.generator.judge_support(claim, passage))
+        with self._lock:
+            self._cache[key] = verdict
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return verdict
 
     def judge(self, claim: str, passage: str) -> Judgement:
         heuristic = self.fallback.judge(claim, passage)
@@ -91,11 +91,14 @@ class LLMJudge:
             return Judgement(
                 heuristic.supported,
                 heuristic.score,
-                [*heuristic.reasons, f"LLM judge unavailable ({exc}); heuristic verdict"],
+                [
+                    *heuristic.reasons,
+                    Reason("llm_unavailable", f"LLM judge unavailable ({exc}); heuristic verdict", strict=False),
+                ],
             )
         if supported:
             return Judgement(True, round(0.5 + heuristic.score / 2, 4), [])  # keeps the heuristic order among supported
-        return Judgement(False, heuristic.score, ["the LLM judge said NOT_SUPPORTED"])
+        return Judgement(False, heuristic.score, [Reason("llm", "the LLM judge said NOT_SUPPORTED")])
 
     def stats(self) -> dict[str, Any]:
         return {"calls": self.calls, "errors": self.errors, "cached": len(self._cache)}

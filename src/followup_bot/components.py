@@ -1,0 +1,125 @@
+"""The parts the stages call, built once per process from the settings.
+
+Providers are chosen by name through their registries (generators, judges), so swapping one is
+a config change. Building the components loads the embedding model, opens (and if needed fills)
+the store, and builds each article's indexes, which is why it happens once, at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from followup_bot.embeddings import SentenceTransformerEmbeddings
+from followup_bot.evidence import AbstentionModel
+from followup_bot.framing import Framing
+from followup_bot.generators import Generator, create_generator
+from followup_bot.generators.extractive import ExtractiveGenerator
+from followup_bot.library import ArticleIndex, Library, Progress, open_library
+from followup_bot.models import GeneratorInfo, Turn
+from followup_bot.prompts import PromptLibrary
+from followup_bot.settings import Settings
+from followup_bot.triage import SafetyTriage
+from followup_bot.verify import HeuristicJudge, SupportJudge
+from followup_bot.verify.judge import VectorCache
+from followup_bot.verify.llm_judge import LLMJudge
+
+# An LLM's rewrite of a follow-up into a standalone question (None when it has nothing better).
+StandaloneRewriter = Callable[[str, list[Turn]], "str | None"]
+
+
+@dataclass(frozen=True)
+class Components:
+    settings: Settings
+    embedder: SentenceTransformerEmbeddings
+    library: Library
+    generator: Generator
+    fallback: ExtractiveGenerator
+    judge: SupportJudge
+    triage: SafetyTriage
+    framing: Framing
+    prompts: PromptLibrary
+    rewrite_standalone: StandaloneRewriter | None = None
+    _judges: dict[str, SupportJudge] = field(default_factory=dict, repr=False, init=False)
+
+    def article(self, article_id: str | None = None) -> ArticleIndex:
+        return self.library.get(article_id)
+
+    def judge_for(self, index: ArticleIndex) -> SupportJudge:
+        """The support judge weighing words by this article's idf (one per article, sharing one vector cache)."""
+        judge = self._judges.get(index.id)
+        if judge is None:
+            judge = build_judge(self.settings, self.embedder, self.generator, index.terms.weights.idf, self.vectors)
+            self._judges[index.id] = judge
+        return judge
+
+    @property
+    def vectors(self) -> VectorCache:
+        judge = self.judge.fallback if isinstance(self.judge, LLMJudge) else self.judge
+        assert isinstance(judge, HeuristicJudge) and judge.vectors is not None
+        return judge.vectors
+
+    @property
+    def generator_info(self) -> GeneratorInfo:
+        return GeneratorInfo(provider=self.generator.name, model=self.generator.model)
+
+
+def load_abstention_model(settings: Settings) -> AbstentionModel | None:
+    """The answer/abstain model named by `evidence.abstention_model` ('builtin', a path, or 'rule' for none)."""
+    choice = settings.evidence.abstention_model
+    if choice == "rule":
+        return None
+    path = Path(__file__).with_name("abstention_model.json") if choice == "builtin" else settings.resolve(Path(choice))
+    return AbstentionModel.load(path)
+
+
+def build_judge(
+    settings: Settings,
+    embedder: SentenceTransformerEmbeddings,
+    generator: Generator,
+    idf: Callable[[str], float] | None = None,
+    vectors: VectorCache | None = None,
+) -> SupportJudge:
+    """The heuristic judge, or the LLM judge behind its strict checks when configured and available."""
+    v = settings.verify
+    heuristic = HeuristicJudge(
+        v.support_threshold,
+        embedder.encode,
+        idf,
+        lexical_weight=v.lexical_weight,
+        part_margin=v.part_margin,
+        cache_size=v.cache_size,
+        vectors=vectors,
+    )
+    judge_support = getattr(generator, "judge_support", None)
+    if v.judge == "llm" and judge_support is not None:
+        return LLMJudge(generator, fallback=heuristic)  # type: ignore[arg-type]
+    return heuristic
+
+
+def build_components(settings: Settings, *, auto_ingest: bool = True, progress: Progress | None = None) -> Components:
+    embedder = SentenceTransformerEmbeddings(settings.embeddings)
+    library = open_library(
+        settings, embedder, load_abstention_model(settings), auto_ingest=auto_ingest, progress=progress
+    )
+    prompts = PromptLibrary(settings.resolve(settings.prompts.dir))
+    generator = create_generator(
+        settings.generator.provider, settings=settings, prompts=prompts, model=settings.generator.model
+    )
+    rewrite = getattr(generator, "standalone_question", None) if settings.generator.standalone_with_llm else None
+    components = Components(
+        settings=settings,
+        embedder=embedder,
+        library=library,
+        generator=generator,
+        fallback=ExtractiveGenerator(),
+        judge=build_judge(settings, embedder, generator),
+        triage=SafetyTriage(settings.safety),
+        framing=Framing(prompts, settings.safety),
+        prompts=prompts,
+        rewrite_standalone=rewrite,
+    )
+    # Warm the query path once so the first reader does not pay for lazy initialisation.
+    embedder.query_vector("warm up")
+    return components

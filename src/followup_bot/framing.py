@@ -1,0 +1,160 @@
+"""Framing: the disclaimer, the safety replies, and how a finished state becomes an `Answer`.
+
+Framing never depends on the generator: the disclaimer is attached here to every answer,
+refusal, safety reply and error, and its texts fall back to built-in ones if a prompt file is
+missing, so nothing in a config, a message or a document can remove it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from followup_bot.evidence import Evidence
+from followup_bot.models import Answer, Citation, GeneratorInfo, Verification
+from followup_bot.prompts import PromptLibrary
+from followup_bot.settings import SafetySettings
+from followup_bot.state import State
+
+
+def answer_text(sentences: list[tuple[str, list[Citation]]]) -> str:
+    """Sentence, then its marker(s), then the full stop: `… activity [A1].`"""
+    parts = []
+    for text, cites in sentences:
+        body = text.rstrip()
+        end = "."
+        if body and body[-1] in ".!?":
+            end = body[-1]
+            body = body[:-1].rstrip()
+        markers = "".join(c.marker for c in cites)
+        parts.append(f"{body} {markers}{end}")
+    return " ".join(parts)
+
+
+def key_terms_known(evidence: Evidence | None, known: Callable[[str], bool]) -> bool:
+    """Whether any of the question's key terms occurs in the corpus (else it is out of scope)."""
+    if evidence is None or not evidence.key_terms:
+        return True
+    return any(known(t) for t in evidence.key_terms)
+
+
+class Framing:
+    """The mandatory texts; nothing here can be turned off by config, message or document."""
+
+    def __init__(self, prompts: PromptLibrary, settings: SafetySettings) -> None:
+        self.prompts = prompts
+        self.settings = settings
+
+    def disclaimer(self, audience: str) -> str:
+        name = "framing/patient.md" if audience == "patient" else "framing/clinician.md"
+        return self.prompts.render(name)
+
+    def banner(self, title: str) -> str:
+        return self.prompts.render("framing/banner.md", title=title)
+
+    def text(self, name: str, title: str = "", **values: object) -> str:
+        return self.prompts.render(name, title=title, emergency_number=self.settings.emergency_number, **values)
+
+    def texts(self, title: str = "") -> list[str]:
+        """Every safety and framing text an answer may carry beside its quotes, rendered (evaluation sets them aside)."""
+        folder = self.prompts.folder / "safety"
+        names = sorted(f"safety/{f.name}" for f in folder.glob("*.md")) if folder.is_dir() else []
+        texts = [self.text(name, title, length=0, limit=0) for name in names]
+        return [t.strip() for t in texts if t.strip()]
+
+    def answer(self, state: State, title: str, generator: GeneratorInfo, known: Callable[[str], bool]) -> Answer:
+        """The Answer for a finished state: a terminal reply, an abstention, or the verified sentences."""
+        request = state.request
+        base: dict[str, Any] = {
+            "disclaimer": self.disclaimer(request.audience),
+            "audience": request.audience,
+            "timings_ms": state.timings,
+            "generator": generator,
+        }
+        triage = state.triage
+        if state.terminal is not None and triage is not None:
+            return self._terminal(state, title, base)
+        assert triage is not None and state.standalone is not None
+        base["standalone_question"] = state.standalone.question
+        base["passages"] = list(state.passages)
+        notice = self.text("safety/injection.md", title) if triage.injection else None
+        personal = "personal_dose" if triage.personal_dose else None
+        evidence, verified = state.evidence, state.verified
+        if (evidence is not None and evidence.abstain) or verified is None or not verified.result.sentences:
+            in_scope = key_terms_known(evidence, known)
+            text = self.text("safety/abstain.md" if in_scope else "safety/out_of_scope.md", title)
+            if triage.personal_dose:
+                text = self.text("safety/personal_abstain.md", title) + " " + text
+            return Answer(
+                answer=text,
+                refused=True,
+                refusal_reason="not_in_sources" if in_scope else "out_of_scope",
+                related=list(state.passages[:3]),
+                notice=notice,
+                verification=verified.result.record if verified else Verification(),
+                triage=personal,
+                triage_rule=triage.rule,
+                **base,
+            )
+        draft = state.draft
+        assert draft is not None
+        sentences = verified.result.sentences
+        text = answer_text([(s.text, s.citations) for s in sentences])
+        if triage.personal_dose:
+            text = self.text("safety/personal_dose.md", title) + " " + text
+        used = {c.marker for s in sentences for c in s.citations}
+        base["generator"] = GeneratorInfo(
+            provider=draft.provider, model=draft.model, fallback=draft.fallback, note=draft.note
+        )
+        if draft.first_token_ms is not None:
+            state.timings["first_token"] = round(draft.first_token_ms, 2)
+        return Answer(
+            answer=text,
+            citations=[c for c in verified.book.citations if c.marker in used],
+            refused=False,
+            verification=verified.result.record,
+            notice=notice,
+            triage=personal,
+            triage_rule=triage.rule,
+            **base,
+        )
+
+    def _terminal(self, state: State, title: str, base: dict[str, Any]) -> Answer:
+        """Safety replies, invalid input, a message of instructions only, and pleasantries."""
+        triage = state.triage
+        assert triage is not None
+        kind = state.terminal
+        rule = {"triage_rule": triage.rule}
+        if kind in ("emergency", "crisis"):
+            return Answer(
+                answer=self.text(f"safety/{kind}.md", title),
+                refused=True,
+                refusal_reason=kind,
+                standalone_question=triage.message,
+                triage=kind,
+                **rule,
+                **base,
+            )
+        if kind == "invalid_input":
+            if triage.invalid == "too_long":
+                limit = self.settings.max_message_chars
+                text = self.text("safety/too_long.md", title, length=triage.length, limit=limit)
+            else:
+                text = self.text("safety/invalid_input.md", title)
+            return Answer(
+                answer=text, refused=True, refusal_reason="invalid_input", triage="invalid_input", **rule, **base
+            )
+        if kind == "injection_only":
+            return Answer(
+                answer=self.text("safety/out_of_scope.md", title),
+                refused=True,
+                refusal_reason="out_of_scope",
+                notice=self.text("safety/injection.md", title),
+                triage="injection",
+                **rule,
+                **base,
+            )
+        name = "safety/greeting.md" if kind == "greeting" else "safety/thanks.md"
+        return Answer(
+            answer=self.text(name, title), refused=False, standalone_question=triage.message, triage=kind, **base
+        )

@@ -1,0 +1,22 @@
+"""Bibliographic cues: a question about a publication's record (journal, authors, year) rather than its findings."""
+
+from __future__ import annotations
+
+import re
+
+# Fields only a publication's record has: a short message naming one ("What volume and pages?")
+# asks for the record of the publication under discussion.
+RECORD_FIELDS = re.compile(
+    r"\b(?:journal|volume|pages|doi|pmid|published|publication|authors?|wrote|written|title|issue)\b", re.I
+)
+# Questions about a publication's record (journal, authors, year) rather than its findings.
+BIBLIOGRAPHIC = re.compile(
+    r"\b(journal|publish\w*|publication|"
+    # "who are the authors?" asks for the record; "what did the authors conclude?" asks for findings.
+    r"author\w*(?![^.?!]{0,40}\b(?:say|said|says|conclud\w*|recommend\w*|suggest\w*|argu\w*|found|find|propos\w*|think|"
+    r"believ\w*|not(?:e|ed)|stat(?:e|ed)|claim\w*|call\w*|advis\w*|want\w*|hypothes\w*|describ\w*|show\w*))|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
+    r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
+    r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link|"
+    r"which (?:paper|publication|source|reference|article) (?:reported|found|said|showed|described|was|is|did))\b",
+    re.I,
+)
