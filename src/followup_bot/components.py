@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from followup_bot.embeddings import SentenceTransformerEmbeddings
+from followup_bot.embeddings import Embedder, SentenceTransformerEmbeddings
 from followup_bot.evidence import AbstentionModel
 from followup_bot.framing import Framing
 from followup_bot.generators import Generator, create_generator
 from followup_bot.generators.extractive import ExtractiveGenerator
-from followup_bot.library import ArticleIndex, Library, Progress, open_library
+from followup_bot.library import ArticleIndex, Library, Progress
 from followup_bot.models import GeneratorInfo, Turn
 from followup_bot.prompts import PromptLibrary
 from followup_bot.settings import Settings
@@ -32,7 +32,7 @@ StandaloneRewriter = Callable[[str, list[Turn]], "str | None"]
 @dataclass(frozen=True)
 class Components:
     settings: Settings
-    embedder: SentenceTransformerEmbeddings
+    embedder: Embedder
     library: Library
     generator: Generator
     fallback: ExtractiveGenerator
@@ -76,7 +76,7 @@ def load_abstention_model(settings: Settings) -> AbstentionModel | None:
 
 def build_judge(
     settings: Settings,
-    embedder: SentenceTransformerEmbeddings,
+    embedder: Embedder,
     generator: Generator,
     idf: Callable[[str], float] | None = None,
     vectors: VectorCache | None = None,
@@ -100,9 +100,8 @@ def build_judge(
 
 def build_components(settings: Settings, *, auto_ingest: bool = True, progress: Progress | None = None) -> Components:
     embedder = SentenceTransformerEmbeddings(settings.embeddings)
-    library = open_library(
-        settings, embedder, load_abstention_model(settings), auto_ingest=auto_ingest, progress=progress
-    )
+    library = Library(settings, embedder, load_abstention_model(settings), auto_ingest=auto_ingest, progress=progress)
+    library.get()  # the default article is ready (ingested if needed) before the first reader arrives
     prompts = PromptLibrary(settings.resolve(settings.prompts.dir))
     generator = create_generator(
         settings.generator.provider, settings=settings, prompts=prompts, model=settings.generator.model

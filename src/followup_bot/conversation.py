@@ -26,7 +26,8 @@ _ANAPHORA = frozenset(
     "it its it's that this these those they them their theirs he she his her him there such same former latter above one ones".split()
 )
 _DEFINITE = re.compile(
-    r"\bthe (?:study|studies|trial|trials|paper|papers|review|report|case|article|patient|patients|authors?|rats?|animals?|drug|medication|dose|combination|interaction|effect|findings?|results?|source|reference|evidence|one)\b",
+    r"\bthe (?:study|studies|trial|trials|paper|papers|review|report|case|article|patient|patients|authors?|rats?|"
+    r"animals?|drug|medication|dose|combination|interaction|effect|findings?|results?|source|reference|evidence|one)\b",
     re.I,
 )
 

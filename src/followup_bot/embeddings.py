@@ -12,7 +12,7 @@ import importlib
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -28,7 +28,8 @@ def resolve_model_path(spec: str) -> str:
             module = importlib.import_module(module_name)
         except ImportError:
             raise EmbeddingError(
-                f"embeddings.model = {spec!r}: the package {module_name!r} is not installed (pip install it, or point embeddings.model at a local model folder)"
+                f"embeddings.model = {spec!r}: the package {module_name!r} is not installed (pip install it, or point "
+                f"embeddings.model at a local model folder)"
             ) from None
         getter = getattr(module, "get_model_path", None)
         if getter is None:
@@ -47,6 +48,17 @@ def resolve_model_path(spec: str) -> str:
 def model_identity(settings: EmbeddingSettings) -> str:
     """What the index depends on; hashed into the collection name without loading the model."""
     return "|".join([settings.model, str(settings.normalize), settings.document_prefix, settings.query_prefix])
+
+
+class Embedder(Protocol):
+    """What the pipeline needs from an embedding model (the real one, or a fake in unit tests)."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str], prefix: str = "", show_progress: bool = False) -> np.ndarray: ...
+
+    def query_vector(self, text: str) -> np.ndarray: ...
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -84,7 +96,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         except Exception as exc:  # noqa: BLE001 - any loader failure is a config problem for the user
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EmbeddingError(
-                f"embeddings.model = {self.settings.model!r} cannot be loaded offline ({first[:200]}); use a local folder or a package: model"
+                f"embeddings.model = {self.settings.model!r} cannot be loaded offline ({first[:200]}); use a local "
+                f"folder or a package: model"
             ) from None
 
     @property

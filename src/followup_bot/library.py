@@ -8,13 +8,17 @@ assumes there is only one article.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from followup_bot.citations import MarkerBook
 from followup_bot.corpus import Manifest, load_manifest
-from followup_bot.embeddings import SentenceTransformerEmbeddings
+from followup_bot.embeddings import Embedder, SentenceTransformerEmbeddings
 from followup_bot.errors import ArticleError, StoreError
 from followup_bot.evidence import (
     AbstentionJudge,
@@ -27,8 +31,9 @@ from followup_bot.evidence import (
 from followup_bot.models import Chunk, DocumentRecord
 from followup_bot.retrieval import HybridRetriever
 from followup_bot.settings import Settings
-from followup_bot.store import ChunkStore, embedding_text
-from followup_bot.text import SpellingCorrector, words
+from followup_bot.store import ChunkStore, corpus_manifest, embedding_text, make_client
+from followup_bot.store.documents import vocabulary
+from followup_bot.text import SpellingCorrector
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 
@@ -61,81 +66,161 @@ def build_index(
 ) -> ArticleIndex:
     """Read the live passages and vectors of one article from the store and build its indexes."""
     scanned = store.scan(manifest)
-    records = {doc_id: rec for doc_id, (rec, _, _) in scanned.items()}
-    chunk_list = store.live_chunks()
+    article = manifest.article()
+    chunks = store.live_chunks()
+    return index_from_parts(
+        article_id,
+        manifest.title or (article.title if article else ""),
+        {doc_id: rec for doc_id, (rec, _, _) in scanned.items()},
+        chunks,
+        store.chunk_vectors(),
+        store.sentence_vectors(),
+        embedder,
+        settings,
+        model,
+        vectorstore=store.vectorstore(embedder),
+        live_hashes=sorted(set(store.live_hashes().values())),
+        known_words=store.word_vectors(vocabulary(chunks), embedder),
+    )
+
+
+def index_from_parts(
+    article_id: str,
+    title: str,
+    records: dict[str, DocumentRecord],
+    chunk_list: list[Chunk],
+    chunk_vectors: dict[str, np.ndarray],
+    sentence_vectors: dict[tuple[str, int], np.ndarray],
+    embedder: Embedder,
+    settings: Settings,
+    model: AbstentionModel | None,
+    *,
+    vectorstore: Any = None,
+    live_hashes: list[str] | None = None,
+    known_words: dict[str, np.ndarray] | None = None,
+) -> ArticleIndex:
+    """An article's indexes from its passages and their vectors (the store, or a test, provides them).
+
+    Without a vector store, dense search runs over the passage vectors in memory: the same
+    ranking, which lets unit tests build an index from a handful of passages in milliseconds.
+    """
     chunks = {c.chunk_id: c for c in chunk_list}
     contexts = [embedding_text(c, records.get(c.source_id)) for c in chunk_list]
-    weights = TermWeights(chunk_list)
-    chunk_vectors = store.chunk_vectors()
-    sentence_vectors = store.sentence_vectors()
     retriever = HybridRetriever(
-        chunk_list,
-        contexts,
-        chunk_vectors,
-        store.vectorstore(embedder),
-        sorted(set(store.live_hashes().values())),
-        records,
-        settings.retrieval,
+        chunk_list, contexts, chunk_vectors, vectorstore, live_hashes or [], records, settings.retrieval
     )
-    vocabulary = {
-        w for c in chunk_list for w in words(c.text + " " + " ".join(c.heading_path)) if len(w) > 2 and not w.isdigit()
-    }
-    word_vectors = WordVectors(embedder.encode, vocabulary)
-    terms = KeyTerms(weights, records, settings.evidence)
+    words = vocabulary(chunk_list)
+    word_vectors = WordVectors(embedder.encode, words, known_words)
+    terms = KeyTerms(TermWeights(chunk_list), records, settings.evidence)
     ranker = SentenceRanker(
         chunks, sentence_vectors, chunk_vectors, terms, settings.evidence, settings.generator.max_sentences
     )
     abstention = AbstentionJudge(chunks, sentence_vectors, terms, word_vectors, settings.evidence, model)
-    article = manifest.article()
-    title = manifest.title or (article.title if article else "") or "the article"
     return ArticleIndex(
         id=article_id,
-        title=title,
+        title=title or "the article",
         records=records,
         chunks=chunks,
         retriever=retriever,
         terms=terms,
         ranker=ranker,
         abstention=abstention,
-        speller=SpellingCorrector(vocabulary),
+        speller=SpellingCorrector(words),
     )
 
 
 class Library:
-    """The articles this process can answer about, by id."""
+    """The articles this process can answer about: the configured corpus plus every imported article.
 
-    def __init__(self, indexes: dict[str, ArticleIndex], default: str) -> None:
-        self._indexes = indexes
+    Each article's indexes are built on first use (from the store, or after ingesting the article
+    when its index is missing or stale and `auto_ingest` allows) and kept in a bounded LRU cache,
+    so memory follows the articles in use, not the size of the library. Two readers opening the
+    same article at once build it once.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: SentenceTransformerEmbeddings,
+        model: AbstentionModel | None,
+        *,
+        auto_ingest: bool = True,
+        progress: Progress | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.model = model
+        self.auto_ingest = auto_ingest
+        self.progress = progress
+        self.client = make_client(settings)
+        self._manifests = self._scan_manifests()
+        default = settings.corpus.default_article or corpus_manifest(settings).id
+        if default not in self._manifests:
+            raise ArticleError(f"corpus.default_article = {default!r} is not in the library")
         self.default = default
+        self._cache: OrderedDict[str, ArticleIndex] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
+
+    def _scan_manifests(self) -> dict[str, Manifest]:
+        """The corpus article, then each imported article folder (a folder holding a manifest)."""
+        corpus = corpus_manifest(self.settings)
+        manifests = {corpus.id: corpus}
+        folder = self.settings.resolve(self.settings.library.dir)
+        if folder.is_dir():
+            for sub in sorted(p for p in folder.iterdir() if (p / "manifest.toml").is_file()):
+                manifest = load_manifest(sub)
+                manifests.setdefault(manifest.id, manifest)
+        return manifests
+
+    def manifest(self, article_id: str | None = None) -> Manifest:
+        key = article_id or self.default
+        if key not in self._manifests:
+            self._manifests = self._scan_manifests()  # imported while this process was running
+        manifest = self._manifests.get(key)
+        if manifest is None:
+            known = ", ".join(sorted(self._manifests)[:20]) or "none"
+            raise ArticleError(f"unknown article {key!r}; known articles: {known}")
+        return manifest
 
     def ids(self) -> list[str]:
-        return list(self._indexes)
+        return list(self._manifests)
 
     def get(self, article_id: str | None = None) -> ArticleIndex:
+        """The article's indexes, from the cache or built now (the least recently used one is dropped)."""
         key = article_id or self.default
-        index = self._indexes.get(key)
-        if index is None:
-            known = ", ".join(sorted(self._indexes)) or "none"
-            raise ArticleError(f"unknown article {key!r}; known articles: {known}")
+        with self._lock:
+            index = self._cache.get(key)
+            if index is not None:
+                self._cache.move_to_end(key)
+                return index
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            index = self._build(key)
+            with self._lock:
+                self._cache[key] = index
+                while len(self._cache) > self.settings.library.cache_size:
+                    self._cache.popitem(last=False)
         return index
 
+    def cached(self) -> list[str]:
+        with self._lock:
+            return list(self._cache)
 
-def open_library(
-    settings: Settings,
-    embedder: SentenceTransformerEmbeddings,
-    model: AbstentionModel | None,
-    *,
-    auto_ingest: bool = True,
-    progress: Progress | None = None,
-) -> Library:
-    """The configured corpus as a library, ingesting it first when its index is missing or stale."""
-    manifest = load_manifest(settings.resolve(settings.corpus.dir), settings.corpus.manifest)
-    store = ChunkStore(settings, embedder)
-    scanned = store.scan(manifest)
-    if {d: h for d, (_, _, h) in scanned.items()} != store.live_hashes():
-        if not auto_ingest:
-            raise StoreError("the index is missing or out of date; run `followup-bot ingest`")
-        store.ingest(manifest, progress=progress)
-    store.check_model(embedder)
-    article_id = "default"
-    return Library({article_id: build_index(article_id, manifest, store, embedder, settings, model)}, article_id)
+    def store(self, article_id: str) -> ChunkStore:
+        return ChunkStore(self.settings, self.embedder, article_id, client=self.client)
+
+    def _build(self, article_id: str) -> ArticleIndex:
+        manifest = self.manifest(article_id)
+        store = self.store(article_id)
+        if not store.is_current(manifest):
+            if not self.auto_ingest:
+                raise StoreError(
+                    f"the index of article {article_id!r} is missing or out of date; run `followup-bot ingest`"
+                )
+            store.ingest(manifest, progress=self.progress)
+        store.check_model(self.embedder)
+        return build_index(article_id, manifest, store, self.embedder, self.settings, self.model)

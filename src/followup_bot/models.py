@@ -18,7 +18,7 @@ class DocumentRecord(BaseModel):
     """One document of the knowledge base, as the manifest describes it."""
 
     id: str
-    path: str
+    path: str = ""  # empty: a cited work known only by its bibliographic record
     kind: Literal["article", "source"] = "source"
     reference_number: int | None = None
     title: str = ""

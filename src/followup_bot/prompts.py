@@ -13,11 +13,14 @@ from followup_bot.errors import PromptError
 
 # Safety floor only: used when the file is missing or empty. The files are the real texts.
 _FALLBACKS = {
-    "framing/banner.md": "Educational information for healthcare professionals, not medical advice. Verify against the primary literature. In an emergency, call your local emergency number.",
+    "framing/banner.md": "Educational information for healthcare professionals, not medical advice. Verify against the "
+    "primary literature. In an emergency, call your local emergency number.",
     "framing/clinician.md": "Educational information from the cited documents only; not a substitute for clinical judgment.",
-    "framing/patient.md": "General information, not medical advice. Talk with your doctor before changing any medicine. In an emergency, call your local emergency number.",
+    "framing/patient.md": "General information, not medical advice. Talk with your doctor before changing any "
+    "medicine. In an emergency, call your local emergency number.",
     "safety/emergency.md": "This sounds like a medical emergency. Call {emergency_number} now.",
-    "safety/crisis.md": "You deserve support right now. In the US, call or text 988. If you are in danger, call {emergency_number}. Elsewhere: https://findahelpline.com",
+    "safety/crisis.md": "You deserve support right now. In the US, call or text 988. If you are in danger, call "
+    "{emergency_number}. Elsewhere: https://findahelpline.com",
     "safety/personal_dose.md": "I can't give an individual dose: that is a decision for the prescriber. In general, the documents say:",
 }
 

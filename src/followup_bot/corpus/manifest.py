@@ -6,6 +6,7 @@ article and its references can be dropped into `corpus/` without touching `src/`
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -16,7 +17,12 @@ from followup_bot.models import DocumentRecord
 
 
 class Manifest(BaseModel):
+    """One article and the works it cites. `id` names the article in the library."""
+
+    id: str = ""
     title: str = ""
+    source: str = ""
+    licence: str = ""
     documents: list[DocumentRecord] = Field(default_factory=list)
     dir: Path = Path(".")
 
@@ -34,6 +40,12 @@ class Manifest(BaseModel):
         return refs
 
 
+def article_id(text: str) -> str:
+    """A stable, readable article id: lower case, [a-z0-9._-], no leading or trailing punctuation."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", text.strip().lower()).strip("._-")
+    return slug[:120] or "article"
+
+
 def load_manifest(corpus_dir: Path, filename: str = "manifest.toml") -> Manifest:
     path = corpus_dir / filename
     try:
@@ -45,7 +57,14 @@ def load_manifest(corpus_dir: Path, filename: str = "manifest.toml") -> Manifest
     except tomllib.TOMLDecodeError as exc:
         raise CorpusError(f"corpus manifest is not valid TOML: {path} ({exc})") from None
     try:
-        manifest = Manifest(title=data.get("title", ""), documents=data.get("documents", []), dir=corpus_dir)
+        manifest = Manifest(
+            id=article_id(str(data.get("id") or corpus_dir.resolve().name)),
+            title=data.get("title", ""),
+            source=str(data.get("source", "")),
+            licence=str(data.get("licence", "")),
+            documents=data.get("documents", []),
+            dir=corpus_dir,
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])

@@ -43,7 +43,10 @@ class AnswerType:
         return bool(self.holds.search(text))
 
 
-_QUALITATIVE_SHARE = r"\b(?:rare(?:ly)?|uncommon|common(?:ly)?|frequent(?:ly)?|often|usually|seldom|occasional(?:ly)?|sometimes|most|many|few|majority|minority)\b"
+_QUALITATIVE_SHARE = (
+    r"\b(?:rare(?:ly)?|uncommon|common(?:ly)?|frequent(?:ly)?|often|usually|seldom|occasional(?:ly)?|sometimes|"
+    r"most|many|few|majority|minority)\b"
+)
 
 ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
@@ -110,7 +113,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
         "sex",
         re.compile(
-            r"\bmale or female\b|\bfemale or male\b|\b(?:gender|sex) of\b|\bwhat (?:gender|sex)\b|\b(?:man|men) or (?:a )?(?:woman|women)\b",
+            r"\bmale or female\b|\bfemale or male\b|\b(?:gender|sex) of\b|\bwhat (?:gender|sex)\b|\b(?:man|men) or "
+            r"(?:a )?(?:woman|women)\b",
             re.I,
         ),
         re.compile(r"\b(?:male|female|men|women|man|woman|boys?|girls?|both sexes)\b", re.I),

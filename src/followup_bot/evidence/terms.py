@@ -56,9 +56,15 @@ class WordVectors:
     from questions are embedded on demand and cached.
     """
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], vocabulary: set[str]) -> None:
+    def __init__(
+        self,
+        encode: Callable[[list[str]], np.ndarray],
+        vocabulary: set[str],
+        known: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.encode = encode
-        self.cache: dict[str, np.ndarray] = {}
+        # Vectors the store already holds: the vocabulary then needs no embedding at start-up.
+        self.cache: dict[str, np.ndarray] = dict(known or {})
         self._base = sorted(vocabulary)
         self._matrix: np.ndarray | None = None
         self._vocab: list[str] = []

@@ -14,7 +14,8 @@ BIBLIOGRAPHIC = re.compile(
     r"\b(journal|publish\w*|publication|"
     # "who are the authors?" asks for the record; "what did the authors conclude?" asks for findings.
     r"author\w*(?![^.?!]{0,40}\b(?:say|said|says|conclud\w*|recommend\w*|suggest\w*|argu\w*|found|find|propos\w*|think|"
-    r"believ\w*|not(?:e|ed)|stat(?:e|ed)|claim\w*|call\w*|advis\w*|want\w*|hypothes\w*|describ\w*|show\w*))|wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
+    r"believ\w*|not(?:e|ed)|stat(?:e|ed)|claim\w*|call\w*|advis\w*|want\w*|hypothes\w*|describ\w*|show\w*))|"
+    r"wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
     r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
     r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link|"
     r"which (?:paper|publication|source|reference|article) (?:reported|found|said|showed|described|was|is|did))\b",

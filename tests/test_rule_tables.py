@@ -1,0 +1,62 @@
+"""Every rule table carries its own examples, and one test runs them all.
+
+A row that stops firing on one of its `fires_on` messages, or starts firing on a `quiet_on`
+one, fails here with the row's name, so a pattern cannot drift from what it was written for.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from followup_bot.evidence.answer_types import ANSWER_TYPES
+from followup_bot.triage import ALL_RULES, SafetyTriage, clean_message
+from followup_bot.settings import SafetySettings
+
+SAFETY_KINDS = {"crisis", "emergency", "emergency_plain", "personal_dose", "injection", "injection_framing"}
+
+
+def normalised(message: str) -> str:
+    """The text the triage rows read: cleaned, lower-cased, with typographic apostrophes folded."""
+    return clean_message(message).lower().replace("’", "'")
+
+
+def test_every_rule_has_a_unique_name_and_at_least_two_examples_each_way() -> None:
+    names = [r.name for r in ALL_RULES]
+    assert len(names) == len(set(names))
+    thin = [r.name for r in ALL_RULES if len(r.fires_on) < 2 or len(r.quiet_on) < 2]
+    assert not thin, f"rules without two fires_on and two quiet_on examples: {thin}"
+
+
+@pytest.mark.parametrize(
+    "rule,message,should_fire",
+    [(r, m, True) for r in ALL_RULES for m in r.fires_on] + [(r, m, False) for r in ALL_RULES for m in r.quiet_on],
+    ids=lambda v: v.name if hasattr(v, "pattern") else (v if isinstance(v, str) else ""),
+)
+def test_each_triage_rule_fires_on_its_examples_and_stays_quiet_on_its_near_misses(
+    rule, message: str, should_fire: bool
+) -> None:
+    text = message if rule.name in ("role_line", "role_tags") else normalised(message)
+    assert (rule.match(text) is not None) is should_fire
+
+
+@pytest.mark.parametrize("rule", [r for r in ALL_RULES if r.kind in ("crisis",)], ids=lambda r: r.name)
+def test_a_crisis_rule_example_gets_the_crisis_reply_from_the_whole_triage(rule) -> None:
+    triage = SafetyTriage(SafetySettings())
+    for message in rule.fires_on:
+        verdict = triage.check(message)
+        assert verdict.kind == "crisis", (message, verdict)
+
+
+def test_the_triage_verdict_names_the_rule_that_decided() -> None:
+    verdict = SafetyTriage(SafetySettings()).check("my friend is not breathing")
+    assert verdict.kind == "emergency" and verdict.rule == "not_breathing_well"
+
+
+@pytest.mark.parametrize("answer_type", ANSWER_TYPES, ids=lambda t: t.name)
+def test_each_answer_type_recognises_its_questions_and_the_texts_that_answer_them(answer_type) -> None:
+    assert len(answer_type.asked_by) >= 2 and len(answer_type.not_asked_by) >= 2
+    assert len(answer_type.held_by) >= 2 and len(answer_type.not_held_by) >= 2
+    assert all(answer_type.asked(q) for q in answer_type.asked_by)
+    assert not any(answer_type.asked(q) for q in answer_type.not_asked_by)
+    assert all(answer_type.held(t) for t in answer_type.held_by)
+    assert not any(answer_type.held(t) for t in answer_type.not_held_by)
