@@ -27,7 +27,15 @@ from lxml import etree
 from pydantic import ValidationError
 
 from followup_bot.corpus.jats_body import BodyRenderer
-from followup_bot.corpus.jats_refs import XLINK, JatsReference, local, parse_references, slug, text_of
+from followup_bot.corpus.jats_refs import (
+    XLINK,
+    JatsReference,
+    local,
+    parse_references,
+    ref_elements,
+    slug,
+    text_of,
+)
 from followup_bot.corpus.manifest import Manifest
 from followup_bot.errors import CorpusError
 
@@ -96,7 +104,7 @@ def parse_jats(path: Path) -> JatsArticle:
     if meta is None:
         meta = etree.Element("article-meta")
     references = parse_references(root)
-    renderer = BodyRenderer({ref.get("id", ""): r for ref, r in zip(_ref_elements(root), references, strict=True)})
+    renderer = BodyRenderer({ref.get("id", ""): r for ref, r in zip(ref_elements(root), references, strict=True)})
     title = text_of(meta.find("title-group/article-title")) or path.stem
     abstract_blocks, abstract_text = _abstracts(meta, renderer)
     body = root.find("body")
@@ -129,11 +137,6 @@ def parse_jats(path: Path) -> JatsArticle:
         references=references,
         notes=notes,
     )
-
-
-def _ref_elements(root: etree._Element) -> list[etree._Element]:
-    back = root.find("back")
-    return back.findall(".//ref") if back is not None else []
 
 
 def _abstracts(meta: etree._Element, renderer: BodyRenderer) -> tuple[list[str], str]:
@@ -244,6 +247,14 @@ def _table(entries: dict[str, TomlValue | None], always: set[str]) -> str:
     return "".join(lines)
 
 
+def _label_map(references: list[JatsReference]) -> dict[str, str]:
+    """`[n]` → reference id; when two entries share a label, the first one listed keeps it."""
+    labels: dict[str, str] = {}
+    for ref in references:
+        labels.setdefault(ref.label, ref.id)
+    return labels
+
+
 def manifest_text(article: JatsArticle) -> str:
     """The manifest: the article's record with its `[n]` map, then one record per reference."""
     head = _table(
@@ -264,7 +275,7 @@ def manifest_text(article: JatsArticle) -> str:
         "study_type": article.study_type,
         "evidence_level": "",
         "content_kind": "full text (JATS)",
-        "references": {r.label: r.id for r in article.references},
+        "references": _label_map(article.references),
     }
     parts = [head, "\n[[documents]]\n" + _table(doc, {"evidence_level"})]
     for ref in article.references:
@@ -310,7 +321,7 @@ def write_article_folder(article: JatsArticle, folder: Path) -> None:
     manifest = manifest_text(article)
     _check_manifest(manifest, article.source)
     if folder.exists() and (not folder.is_dir() or {p.name for p in folder.iterdir()} - _OUR_FILES):
-        raise CorpusError(f"{folder}: exists and holds other files; not replaced")
+        raise CorpusError(f"{folder}: exists and holds other files than an earlier conversion; not replaced")
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))

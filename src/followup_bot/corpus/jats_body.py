@@ -267,6 +267,8 @@ class BodyRenderer:
         wrote around them (`[<xref>3</xref>, <xref>4</xref>]`) are not doubled."""
         merged: list[Piece] = []
         for piece in pieces:  # adjacent source text joins, so a separator is one piece
+            if piece == "":
+                continue
             if isinstance(piece, str) and merged and isinstance(merged[-1], str):
                 merged[-1] += piece
             else:
@@ -297,7 +299,7 @@ class BodyRenderer:
                     if not ranged and not _LIST_SEP.fullmatch(sep):
                         break
                     labels += [(nxt.labels[0][0], ranged), *nxt.labels[1:]]
-                    i += 2 if sep else 1
+                    i += 1 if nxt is merged[i + 1] else 2
                 before = out[-1].rstrip() if out else ""
                 if before.endswith("["):
                     out[-1] = before[:-1]

@@ -192,12 +192,15 @@ def parse_reference(ref: etree._Element, position: int, taken: set[str]) -> Jats
     )
 
 
-def parse_references(root: etree._Element) -> list[JatsReference]:
-    """Every `<ref>` of the article's back matter, in order (sub-articles keep their own)."""
+def ref_elements(root: etree._Element) -> list[etree._Element]:
+    """Every `<ref>` of the article's own back matter, in order (sub-articles keep theirs)."""
     back = root.find("back")
-    refs = back.findall(".//ref") if back is not None else []
+    return back.findall(".//ref") if back is not None else []
+
+
+def parse_references(root: etree._Element) -> list[JatsReference]:
     taken: set[str] = set()
-    return [parse_reference(ref, i, taken) for i, ref in enumerate(refs, start=1)]
+    return [parse_reference(ref, i, taken) for i, ref in enumerate(ref_elements(root), start=1)]
 
 
 def expand(text: str) -> list[tuple[str, bool]]:
