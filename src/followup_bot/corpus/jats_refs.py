@@ -28,7 +28,7 @@ MAX_RANGE = 50
 def local(el: object) -> str:
     """The element's name without a namespace; "" for entities, comments and PIs."""
     tag = getattr(el, "tag", None)
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def collapse(text: str) -> str:
