@@ -323,6 +323,7 @@ def test_every_reference_becomes_a_record_with_its_label_as_id(tmp_path: Path) -
         "</element-citation></ref>"
         '<ref id="b"><mixed-citation publication-type="book"><name><surname>Roe</surname>'
         "<given-names>J</given-names></name> (1999) <source>A Book</source>. "
+        '<ext-link xlink:href="http://www.ncbi.nlm.nih.gov/pubmed/10000001">PubMed</ext-link> '
         '<ext-link xlink:href="https://example.org/book">link</ext-link></mixed-citation></ref>'
         '<ref id="c"><label>A1</label><mixed-citation>Unstructured text, 2003, Journal.</mixed-citation></ref>'
         '<ref id="d"><label>1</label><mixed-citation>Duplicate label (1990)</mixed-citation></ref>'
@@ -340,7 +341,8 @@ def test_every_reference_becomes_a_record_with_its_label_as_id(tmp_path: Path) -
         "257-263",
     )
     assert (first.doi, first.pmid) == ("10.1016/j.x.2018.10.028", "30469096")
-    assert (book.title, book.journal, book.url, book.authors) == ("A Book", "", "https://example.org/book", ["J. Roe"])
+    assert (book.title, book.journal, book.authors) == ("A Book", "", ["J. Roe"])
+    assert (book.pmid, book.url) == ("10000001", "http://www.ncbi.nlm.nih.gov/pubmed/10000001")
     assert lettered.title == "" and lettered.text == "Unstructured text, 2003, Journal."
     assert duplicate.year == 1990
     refs_map = tomllib.loads(manifest_text(article))["documents"][0]["references"]

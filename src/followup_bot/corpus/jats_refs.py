@@ -143,17 +143,20 @@ def _pages(citation: etree._Element) -> str:
 
 
 def _links(citation: etree._Element, text: str) -> tuple[str | None, str | None, str | None]:
-    """DOI, PMID and URL, from pub-ids first, then links, then the plain text."""
+    """DOI, PMID and URL, from pub-ids first, then links (PLOS links PubMed records), then the text."""
     ids = {(p.get("pub-id-type") or "").lower(): text_of(p) for p in citation.iter("pub-id")}
     doi, pmid = ids.get("doi") or None, ids.get("pmid") or None
     url = None
     for link in (*citation.iter("ext-link"), *citation.iter("uri")):
         href = link.get(f"{XLINK}href") or text_of(link)
         found = re.search(r"doi\.org/(10\.\S+)", href)
+        pubmed = re.search(r"(?:ncbi\.nlm\.nih\.gov/pubmed|pubmed\.ncbi\.nlm\.nih\.gov)/(\d+)", href)
         if found:
             doi = doi or found.group(1)
         elif href and url is None:
             url = href
+        if pubmed:
+            pmid = pmid or pubmed.group(1)
     if doi is None:
         found = re.search(r"\b(10\.\d{4,9}/\S+)", text)
         doi = found.group(1).rstrip(".,;)") if found else None
