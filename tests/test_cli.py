@@ -95,11 +95,24 @@ def test_user_errors_exit_2_with_one_line_and_no_traceback(store: Path, args: li
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_malformed_batch_line_names_the_line(store: Path, tmp_path: Path) -> None:
+def test_a_malformed_batch_line_costs_one_error_record_and_the_other_lines_are_answered(
+    store: Path, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "x", "question": "ok"}\n{not json\n')
-    result = run(["ask", "--batch", str(bad)], store)
-    assert result.returncode == 2 and "bad.jsonl:2" in result.stderr
+    out = tmp_path / "out.jsonl"
+    bad.write_text(
+        '{"id": "x", "question": "Which journal published the rat study?"}\n{not json\n'
+        '{"id": "s", "question": "bad\\ud800 surrogate"}\n{"id": "a", "question": "hi", "audience": 5}\n'
+    )
+    result = run(["ask", "--batch", str(bad), "--out", str(out)], store)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["x", "line-2", "s", "a"]
+    assert "error" not in records[0] and records[0]["citations"]
+    assert "line 2" in records[1]["error"] and records[1]["refusal_reason"] == "invalid_input"
+    assert records[2]["answer"] and "error" not in records[2]  # the unpaired surrogate is replaced, not fatal
+    assert "error" in records[3] and "audience" in records[3]["error"]
+    assert "2 line(s) had errors" in result.stderr
 
 
 def test_a_corrupt_store_is_an_error_message_not_a_traceback(tmp_path: Path) -> None:

@@ -15,37 +15,14 @@ from typing import Any
 
 from followup_bot import pipeline
 from followup_bot.components import Components, build_components
-from followup_bot.errors import InputError
+from followup_bot.errors import ArticleError, InputError
+from followup_bot.inputs import normalize_audience, parse_article, parse_history, parse_question
 from followup_bot.library import Progress
-from followup_bot.models import Answer, Audience, Chunk, DocumentRecord, GeneratorInfo, Passage, Turn
+from followup_bot.models import Answer, Chunk, DocumentRecord, GeneratorInfo, Passage
 from followup_bot.retrieval import Query
 from followup_bot.settings import Settings, load_settings
 from followup_bot.state import Request, State
 from followup_bot.verify import SupportJudge
-
-
-def normalize_audience(audience: Any) -> Audience:
-    """'patient' (also caregivers and family) or 'clinician', the default."""
-    value = (audience if isinstance(audience, str) else "clinician").strip().lower() or "clinician"
-    return "patient" if value.startswith(("patient", "caregiver", "carer", "family")) else "clinician"
-
-
-def parse_history(history: Any) -> list[Turn]:
-    """The conversation so far as turns; a wrong shape is an `InputError` naming the bad item."""
-    if history is None:
-        return []
-    if not isinstance(history, list):
-        raise InputError("history must be a list of {role, content} messages")
-    turns = []
-    for i, item in enumerate(history):
-        if (
-            not isinstance(item, dict)
-            or item.get("role") not in ("user", "assistant")
-            or not isinstance(item.get("content"), str)
-        ):
-            raise InputError(f"history item {i} must be an object with role 'user' or 'assistant' and text content")
-        turns.append(Turn(role=item["role"], content=item["content"][:8000]))
-    return turns
 
 
 @dataclass(frozen=True)
@@ -71,10 +48,16 @@ class Assistant:
         return cls(build_components(settings, auto_ingest=auto_ingest, progress=progress))
 
     # -- answering -------------------------------------------------------------------------------
-    def _request(self, question: Any, history: Any, audience: Any, article: str | None) -> Request:
-        index = self.components.article(article)
-        message = question if isinstance(question, str) else ""
-        return Request(message, tuple(parse_history(history)), normalize_audience(audience), index.id)
+    def _request(self, question: Any, history: Any, audience: Any, article: Any) -> Request:
+        """The validated request; any wrong input is one `InputError` (an unknown article included)."""
+        message = parse_question(question)
+        turns = tuple(parse_history(history))
+        who = normalize_audience(audience)
+        try:
+            index = self.components.article(parse_article(article))
+        except ArticleError as exc:
+            raise InputError(str(exc)) from None
+        return Request(message, turns, who, index.id)
 
     @staticmethod
     def _finish(state: State, t0: float) -> Answer:
@@ -118,6 +101,21 @@ class Assistant:
         index = self.components.article(article)
         return ArticleView(index.id, index.title, index.records, index.chunks)
 
+    def articles(self) -> list[dict[str, Any]]:
+        """Every article in the library: id, title and number of documents (no index is built)."""
+        library = self.components.library
+        out = []
+        for article_id in library.ids():
+            manifest = library.manifest(article_id)
+            article = manifest.article()
+            title = manifest.title or (article.title if article else "") or article_id
+            out.append({"id": article_id, "title": title, "documents": len(manifest.documents)})
+        return out
+
+    @property
+    def default_article(self) -> str:
+        return self.components.library.default
+
     @property
     def title(self) -> str:
         return self.components.article().title
@@ -126,7 +124,11 @@ class Assistant:
         return self.components.framing.banner(self.components.article(article).title)
 
     def disclaimer(self, audience: str = "clinician") -> str:
-        return self.components.framing.disclaimer(normalize_audience(audience))
+        try:
+            who = normalize_audience(audience)
+        except InputError:
+            who = "clinician"  # the disclaimer is always shown, whatever the caller passed
+        return self.components.framing.disclaimer(who)
 
     def framing_texts(self) -> list[str]:
         """Texts an answer may carry beside its quotes (the personal-dose preface and the like)."""

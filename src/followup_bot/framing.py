@@ -66,6 +66,7 @@ class Framing:
         """The Answer for a finished state: a terminal reply, an abstention, or the verified sentences."""
         request = state.request
         base: dict[str, Any] = {
+            "article_id": request.article or None,
             "disclaimer": self.disclaimer(request.audience),
             "audience": request.audience,
             "timings_ms": state.timings,

@@ -156,6 +156,8 @@ class Answer(BaseModel):
     # Why triage decided: the rule-table row that fired (see triage/rules.py).
     triage: str | None = None
     triage_rule: str | None = None
+    # The article this answer is about (its passages are the only ones it may quote).
+    article_id: str | None = None
 
 
 class Turn(BaseModel):
