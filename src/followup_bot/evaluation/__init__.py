@@ -5,6 +5,8 @@ directly (`load_dataset`, `Scorer`, `aggregate`, `evaluate_judge`). Report keys 
 INTERFACES.md (see `metrics.METRICS`).
 """
 
+from followup_bot.evaluation.aggregates import aggregate, by_category
+from followup_bot.evaluation.citation_scores import alce_scores, citation_validity
 from followup_bot.evaluation.compare import compare_cli, compare_rows, load_report
 from followup_bot.evaluation.dataset import (
     CATEGORIES,
@@ -15,17 +17,9 @@ from followup_bot.evaluation.dataset import (
     load_dataset,
 )
 from followup_bot.evaluation.gate import EXIT_GATE_FAILED, Gate, GateError, check_gate, load_gate
+from followup_bot.evaluation.item_scores import ItemScore, Scorer, retrieval_scores
 from followup_bot.evaluation.judge_calibration import evaluate_judge
-from followup_bot.evaluation.metrics import (
-    METRICS,
-    ItemScore,
-    Scorer,
-    aggregate,
-    alce_scores,
-    by_category,
-    citation_validity,
-    retrieval_scores,
-)
+from followup_bot.evaluation.metrics import METRICS
 from followup_bot.evaluation.runner import run_cli, run_eval
 
 __all__ = [

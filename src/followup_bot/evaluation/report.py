@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from followup_bot.evaluation.metrics import LOWER_IS_BETTER, METRICS, ItemScore, severity
+from followup_bot.evaluation.item_scores import ItemScore, severity
+from followup_bot.evaluation.metrics import LOWER_IS_BETTER, METRICS
 
 SHORT_NAMES = {
     "retrieval_recall_at_k": "R@k",

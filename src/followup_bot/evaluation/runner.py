@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from followup_bot.evaluation.aggregates import aggregate, by_category
 from followup_bot.evaluation.dataset import DatasetError, EvalItem, load_calibration, load_dataset, unknown_categories
 from followup_bot.evaluation.gate import EXIT_GATE_FAILED, Gate, GateError, check_gate, load_gate
+from followup_bot.evaluation.item_scores import ItemScore, Scorer
 from followup_bot.evaluation.judge_calibration import evaluate_judge
-from followup_bot.evaluation.metrics import METRICS, ItemScore, Scorer, aggregate, by_category
+from followup_bot.evaluation.metrics import METRICS
 from followup_bot.evaluation.plots import latency_histogram, metrics_heatmap
 from followup_bot.evaluation.report import atomic_write, fmt, render_markdown, write_json, write_text
 from followup_bot.settings import Settings
