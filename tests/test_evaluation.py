@@ -8,23 +8,30 @@ real Chroma store) and check that a run writes every file with every key INTERFA
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 import pytest
 
+from followup_bot import cli_eval
+from followup_bot.assistant import ArticleView
+from followup_bot.cli_eval import compare_cli
+from followup_bot.errors import ArticleError, CompareError
 from followup_bot.evaluation import (
     METRICS,
     DatasetError,
     EvalItem,
+    EvalResult,
     GateError,
     Scorer,
     aggregate,
     alce_scores,
+    apply_gate,
     by_category,
     check_gate,
     citation_validity,
-    compare_cli,
+    compare_runs,
     evaluate_judge,
     load_calibration,
     load_dataset,
@@ -32,7 +39,6 @@ from followup_bot.evaluation import (
     retrieval_scores,
     run_eval,
 )
-from followup_bot.evaluation import runner as runner_module
 from followup_bot.evaluation.metrics import (
     ItemScore,
     SupportOracle,
@@ -42,7 +48,8 @@ from followup_bot.evaluation.metrics import (
     strip_framing,
 )
 from followup_bot.evaluation.report import atomic_write
-from followup_bot.models import Answer, Chunk, Citation, Passage
+from followup_bot.models import Answer, Chunk, Citation, GeneratorInfo, Passage
+from followup_bot.settings import load_settings
 from followup_bot.text import words
 from followup_bot.verify import HeuristicJudge, Judgement, strip_markers
 
@@ -477,7 +484,7 @@ def test_the_shipped_thresholds_file_is_valid_and_covers_the_interface_metrics()
     assert gate.judge.get("accuracy", 0) >= 0.85
 
 
-def test_run_cli_exits_3_and_lists_the_failures_when_the_gate_fails(
+def test_the_eval_command_exits_3_and_lists_the_failures_when_the_gate_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dataset = write_jsonl(
@@ -495,10 +502,11 @@ def test_run_cli_exits_3_and_lists_the_failures_when_the_gate_fails(
     }
 
     def fake_run(settings, dataset, out, gate=None, limit=None, **_):
-        return {**fake, "gate": {"file": gate.file, "passed": False, "failures": check_gate(gate, fake)}}
+        verdict = apply_gate(gate, fake)
+        return EvalResult(report={**fake, "gate": verdict.as_dict()}, scores=[], out=out, files=[], gate=verdict)
 
-    monkeypatch.setattr(runner_module, "run_eval", fake_run)
-    code = runner_module.run_cli(None, dataset, tmp_path / "out", gate=gate_file)  # type: ignore[arg-type]
+    monkeypatch.setattr(cli_eval, "run_eval", fake_run)
+    code = cli_eval.run_cli(None, dataset, tmp_path / "out", gate=gate_file)  # type: ignore[arg-type]
     assert code == 3
     assert "mrr: 0.5 < floor 0.9" in capsys.readouterr().err
 
@@ -562,6 +570,107 @@ def test_compare_of_a_folder_without_a_report_is_a_user_error(tmp_path: Path) ->
 
     with pytest.raises(UserError, match=r"no report\.json"):
         compare_cli(tmp_path, tmp_path)
+
+
+def test_compare_runs_returns_the_rows_without_printing_and_a_missing_report_is_a_compare_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in (("a", 0.5), ("b", 0.75)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_text(json.dumps(fake_report(value, 100.0)), encoding="utf-8")
+    comparison = compare_runs(tmp_path / "a", tmp_path / "b")
+    assert any(r["metric"] == "key_fact_recall" and r["verdict"] == "better" for r in comparison.rows)
+    assert comparison.files == [] and capsys.readouterr() == ("", "")
+    with pytest.raises(CompareError, match=r"no report\.json"):
+        compare_runs(tmp_path, tmp_path / "a")
+
+
+# -- runs through a stand-in assistant (no model) ------------------------------------------------
+
+
+class FakeAssistant:
+    """The public surface `run_eval` uses, answering from a table of canned Answers."""
+
+    generator_info = GeneratorInfo(provider="fake", model="canned")
+
+    def __init__(self, replies: dict[str, Answer] | None = None, articles: tuple[str, ...] = ("main", "other")):
+        self.replies = replies or {}
+        self.articles = articles
+        self.asked: list[tuple[str, str | None]] = []
+
+    def article(self, article: str | None = None) -> ArticleView:
+        key = article or self.articles[0]
+        if key not in self.articles:
+            raise ArticleError(f"unknown article {key!r}; known articles: {', '.join(self.articles)}")
+        return ArticleView(key, key.title(), {}, CHUNKS)
+
+    def judge(self, article: str | None = None) -> OverlapJudge:
+        self.article(article)
+        return OverlapJudge()
+
+    def framing_texts(self) -> list[str]:
+        return []
+
+    def ask(self, question: str, history=None, audience: str = "clinician", article: str | None = None) -> Answer:
+        self.asked.append((question, article))
+        default = Answer(answer="The documents do not say.", refused=True, refusal_reason="not_in_sources")
+        return self.replies.get(question, default).model_copy(deep=True)
+
+
+def fake_run(tmp_path: Path, rows: list[dict], assistant: FakeAssistant, **kw) -> EvalResult:
+    dataset = write_jsonl(tmp_path / "set.jsonl", rows)
+    settings = load_settings(root=REPO)
+    return run_eval(settings, dataset, tmp_path / "out", assistant=assistant, progress=False, **kw)
+
+
+def test_items_that_name_an_article_are_asked_about_it_and_the_others_about_the_default(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "category": "unanswerable", "question": "q1", "article": "other"},
+        {"id": "b", "category": "unanswerable", "question": "q2"},
+    ]
+    assistant = FakeAssistant()
+    result = fake_run(tmp_path, rows, assistant)
+    assert assistant.asked == [("q1", "other"), ("q2", None)]
+    assert result["counts"]["items"] == 2 and result.passed and result.gate is None
+    lines = [json.loads(line) for line in (result.out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["article"] == "other" and "article" not in lines[1]
+    assistant = FakeAssistant()
+    fake_run(tmp_path, rows, assistant, article="other")
+    assert assistant.asked == [("q1", "other"), ("q2", "other")]
+
+
+def test_an_unknown_article_stops_the_run_before_any_item_with_the_line_that_names_it(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "category": "unanswerable", "question": "q1"},
+        {"id": "b", "category": "unanswerable", "question": "q2", "article": "nope"},
+    ]
+    assistant = FakeAssistant()
+    with pytest.raises(DatasetError, match=r"set\.jsonl:2 \(id b\): unknown article 'nope'"):
+        fake_run(tmp_path, rows, assistant)
+    assert assistant.asked == [] and not (tmp_path / "out").exists()
+
+
+# -- layering ---------------------------------------------------------------------------------------
+
+
+def test_no_evaluation_module_imports_the_cli() -> None:
+    for path in sorted((REPO / "src" / "followup_bot" / "evaluation").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for module in modules:
+                assert not module.startswith("followup_bot.cli"), f"{path.name} imports {module}"
+
+
+def test_the_cli_names_that_moved_out_of_the_evaluation_package_say_where_they_went() -> None:
+    import followup_bot.evaluation as evaluation
+
+    with pytest.raises(AttributeError, match=r"moved to followup_bot\.cli_eval\.run_cli"):
+        evaluation.run_cli  # noqa: B018
 
 
 # -- a real run --------------------------------------------------------------------------------------

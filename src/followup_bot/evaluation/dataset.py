@@ -45,6 +45,8 @@ class EvalItem:
     expected_sources: list[str] = field(default_factory=list)
     must_include: list[list[str]] = field(default_factory=list)
     must_not_include: list[str] = field(default_factory=list)
+    # The article the question is about (None: the run's default article).
+    article: str | None = None
     line: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -58,6 +60,7 @@ class EvalItem:
             "expected_sources": self.expected_sources,
             "must_include": self.must_include,
             "must_not_include": self.must_not_include,
+            "article": self.article,
         }
 
 
@@ -107,6 +110,16 @@ def _string(obj: dict[str, Any], key: str, where: str, required: bool = True) ->
     if not isinstance(value, str) or (required and not value.strip()):
         raise DatasetError(f"{where}: '{key}' must be a non-empty string")
     return value
+
+
+def _optional_string(obj: dict[str, Any], key: str, where: str) -> str | None:
+    """An optional label: absent or null is None; otherwise a non-empty string (whitespace trimmed)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise DatasetError(f"{where}: '{key}' must be a non-empty string when given")
+    return value.strip()
 
 
 def _regex(pattern: Any, where: str, key: str) -> str:
@@ -161,6 +174,7 @@ def _item(n: int, obj: dict[str, Any], path: Path) -> EvalItem:
     if not isinstance(exclude_raw, list):
         raise DatasetError(f"{where}: 'must_not_include' must be a list of regexes")
     exclude = [_regex(p, where, "must_not_include") for p in exclude_raw]
+    article = _optional_string(obj, "article", where)
     return EvalItem(
         id=item_id,
         category=category,
@@ -171,6 +185,7 @@ def _item(n: int, obj: dict[str, Any], path: Path) -> EvalItem:
         expected_sources=list(sources),
         must_include=include,
         must_not_include=exclude,
+        article=article,
         line=n,
     )
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from followup_bot.errors import GateError
+from followup_bot.errors import GateError, GateFailed
 from followup_bot.evaluation.metrics import METRICS
 from followup_bot.settings import read_toml
 
 JUDGE_KEYS = ("accuracy", "precision", "recall", "f1")
-EXIT_GATE_FAILED = 3
+EXIT_GATE_FAILED = GateFailed.exit_code
 
 
 @dataclass
@@ -87,3 +87,30 @@ def check_gate(gate: Gate, report: Mapping[str, Any]) -> list[str]:
             continue  # a dataset without this category (e.g. a --limit run) has nothing to check
         failures += [_check(f"{cat}.{m}", values.get(m), v, True) for m, v in floors.items()]
     return [f for f in failures if f]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The verdict of a gate on one run: the file it came from and every failed check."""
+
+    file: str
+    failures: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `gate` section of report.json."""
+        return {"file": self.file, "passed": self.passed, "failures": list(self.failures)}
+
+    def error(self) -> GateFailed | None:
+        """The error a caller raises (or whose exit code it returns) when the run failed the gate."""
+        if self.passed:
+            return None
+        lines = "\n".join(f"  - {f}" for f in self.failures)
+        return GateFailed(f"eval gate failed ({self.file}):\n{lines}")
+
+
+def apply_gate(gate: Gate, report: Mapping[str, Any]) -> GateResult:
+    return GateResult(gate.file, tuple(check_gate(gate, report)))
