@@ -34,6 +34,7 @@ from followup_bot.evaluation.item_scores import ItemScore, Scorer, retrieval_sco
 from followup_bot.evaluation.judge_calibration import evaluate_judge
 from followup_bot.evaluation.metrics import METRICS
 from followup_bot.evaluation.runner import EvalResult, run_eval
+from followup_bot.evaluation.triage_scores import TRIAGE_METRICS, triage_section
 
 # Names that moved to the CLI side: importing them from here says where they went.
 _MOVED_TO_CLI = {"run_cli", "compare_cli", "summary_text"}
@@ -52,6 +53,7 @@ __all__ = [
     "CATEGORIES",
     "EXIT_GATE_FAILED",
     "METRICS",
+    "TRIAGE_METRICS",
     "CalibrationPair",
     "Comparison",
     "DatasetError",
@@ -77,4 +79,5 @@ __all__ = [
     "load_report",
     "retrieval_scores",
     "run_eval",
+    "triage_section",
 ]

@@ -27,8 +27,9 @@ from followup_bot.evaluation.gate import Gate, GateResult, apply_gate
 from followup_bot.evaluation.item_scores import ItemScore, Scorer
 from followup_bot.evaluation.judge_calibration import evaluate_judge
 from followup_bot.evaluation.metrics import METRICS
-from followup_bot.evaluation.plots import latency_histogram, metrics_heatmap
+from followup_bot.evaluation.plots import latency_histogram, metrics_heatmap, triage_confusion
 from followup_bot.evaluation.report import render_markdown, write_json, write_text
+from followup_bot.evaluation.triage_scores import triage_section
 from followup_bot.settings import Settings
 
 RESULTS = "results.jsonl"
@@ -36,6 +37,7 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 PLOT_CATEGORIES = "metrics_by_category.png"
 PLOT_LATENCY = "latency_hist.png"
+PLOT_TRIAGE = "triage_confusion.png"
 
 # Where notes for the person running the evaluation go (a skipped plot, an uncalibrated judge).
 Log = Callable[[str], None]
@@ -206,6 +208,8 @@ def run_eval(
                 "history_turns": len(item.history),
                 "expect_refusal": item.expect_refusal,
                 **({"article": item_article} if item_article is not None else {}),
+                **({"kind": item.kind} if item.kind is not None else {}),
+                **({"has_drug": item.has_drug} if item.has_drug is not None else {}),
                 **dumped,
                 "scores": score.as_dict(),
             }
@@ -247,22 +251,34 @@ def run_eval(
         },
         "metrics": list(METRICS),
     }
+    triage = triage_section(scores)
+    if triage is not None:
+        report["triage"] = triage
     verdict = apply_gate(gate, report) if gate is not None else None
     if verdict is not None:
         report["gate"] = verdict.as_dict()
 
+    lat: dict[str, list[float]] = {}
+    for s in scores:
+        if s.latency_ms is not None and s.error is None:
+            lat.setdefault(s.category, []).append(s.latency_ms)
+    drawings: list[tuple[str, Callable[[Path], None]]] = [
+        (PLOT_CATEGORIES, lambda path: metrics_heatmap(overall, cats, path)),
+        (
+            PLOT_LATENCY,
+            lambda path: latency_histogram(lat, overall.get("latency_ms_p50"), overall.get("latency_ms_p95"), path),
+        ),
+    ]
+    if triage is not None:
+        table = triage["confusion"]
+        drawings.append((PLOT_TRIAGE, lambda path: triage_confusion(table, path)))
     plots = []
-    try:
-        metrics_heatmap(overall, cats, out / PLOT_CATEGORIES)
-        plots.append(PLOT_CATEGORIES)
-        lat: dict[str, list[float]] = {}
-        for s in scores:
-            if s.latency_ms is not None and s.error is None:
-                lat.setdefault(s.category, []).append(s.latency_ms)
-        latency_histogram(lat, overall.get("latency_ms_p50"), overall.get("latency_ms_p95"), out / PLOT_LATENCY)
-        plots.append(PLOT_LATENCY)
-    except Exception as exc:  # noqa: BLE001 - a plotting failure must not lose the numbers
-        note(f"plots not written: {exc}")
+    for name, draw in drawings:
+        try:
+            draw(out / name)
+            plots.append(name)
+        except Exception as exc:  # noqa: BLE001 - a plotting failure must not lose the numbers
+            note(f"plot {name} not written: {exc}")
     report["plots"] = plots
     write_json(out / REPORT_JSON, report)
     write_text(out / REPORT_MD, render_markdown(report, scores, answers, {i.id: i.question for i in items}, plots))
