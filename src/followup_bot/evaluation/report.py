@@ -48,13 +48,21 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = False) -> None:
-    """Write through `write(fh)` into a temp file next to `path`, then rename it over `path`."""
+def atomic_write(path: Path, write: Callable[[IO[Any]], object], binary: bool = False) -> None:
+    """Write through `write(fh)` into a temp file next to `path`, then rename it over `path`.
+
+    `write`'s return value is ignored, so `lambda fh: fh.write(text)` will do.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fh: IO[Any]
+    if binary:
+        fh = os.fdopen(fd, "wb")
+    else:
+        fh = os.fdopen(fd, "w", encoding="utf-8")
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are meant to be shared
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+        with fh:
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are meant to be shared
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
