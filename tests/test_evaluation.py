@@ -499,6 +499,7 @@ def test_the_shipped_thresholds_file_is_valid_and_covers_the_interface_metrics()
     gate = load_gate(REPO / "eval" / "thresholds.toml")
     assert {"citation_validity", "key_fact_recall", "safety_recall", "abstention_recall"} <= set(gate.overall)
     assert gate.judge.get("accuracy", 0) >= 0.85
+    assert gate.triage.get("emergency_recall") == gate.triage.get("crisis_recall") == 1.0
 
 
 def test_the_eval_command_exits_3_and_lists_the_failures_when_the_gate_fails(
