@@ -752,6 +752,7 @@ def test_items_that_name_an_article_are_asked_about_it_and_the_others_about_the_
     result = fake_run(tmp_path, rows, assistant)
     assert assistant.asked == [("q1", "other"), ("q2", None)]
     assert result["counts"]["items"] == 2 and result.passed and result.gate is None
+    assert result["run"]["article"] == "main"  # the default article, resolved
     lines = [json.loads(line) for line in (result.out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert lines[0]["article"] == "other" and "article" not in lines[1]
     assistant = FakeAssistant()

@@ -244,7 +244,7 @@ def run_eval(
             "dataset_sha256": _sha256(dataset),
             "limit": limit,
             "k": settings.eval.k,
-            "article": article,
+            "article": assistant.article(article).id,
             "timestamp": timestamp,
             "duration_s": round(time.perf_counter() - started, 1),
             "python": platform.python_version(),
