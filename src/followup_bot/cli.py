@@ -197,22 +197,9 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from followup_bot import evaluation
+    from followup_bot.cli_eval import eval_command
 
-    if args.compare:
-        return evaluation.compare_cli(
-            Path(args.compare[0]), Path(args.compare[1]), out=Path(args.out) if args.out else None, as_json=args.json
-        )
-    if not args.dataset or not args.out:
-        raise UserError("eval needs --dataset FILE and --out DIR (or --compare DIR_A DIR_B)")
-    return evaluation.run_cli(
-        settings,
-        Path(args.dataset),
-        Path(args.out),
-        gate=Path(args.gate) if args.gate else None,
-        limit=args.limit,
-        as_json=args.json,
-    )
+    return eval_command(args, settings)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,15 +1,16 @@
-"""`followup-bot eval --compare DIR_A DIR_B`: two finished runs side by side.
+"""Two finished runs side by side (`followup-bot eval --compare DIR_A DIR_B`).
 
 Developers who swap a model or a setting need to see what moved, per metric and per category,
 and whether the move is good: the table marks each change "better" or "worse" according to the
 metric's direction (a lower forbidden rate or latency is better). Runs on different datasets are
 compared anyway, with a warning, because the numbers are then not directly comparable.
+`compare_runs` returns a `Comparison` and raises `CompareError`; the CLI prints it.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -157,35 +158,51 @@ def render(
     return "\n".join(lines)
 
 
-def compare_cli(dir_a: Path, dir_b: Path, out: Path | None = None, as_json: bool = False) -> int:
-    """Print the comparison; with `out`, also write compare.md, compare.json and compare.png there."""
+@dataclass(eq=False)
+class Comparison:
+    """Two runs' reports, the rows that compare them, and the files written (with `out`)."""
+
+    a: dict[str, Any]
+    b: dict[str, Any]
+    dir_a: Path
+    dir_b: Path
+    rows: list[dict[str, Any]]
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What compare.json holds (and `--json` prints)."""
+        return {"a": str(self.dir_a), "b": str(self.dir_b), "rows": self.rows}
+
+    def render(self, markdown: bool = False) -> str:
+        return render(self.a, self.b, self.dir_a, self.dir_b, self.rows, markdown=markdown)
+
+
+def compare_runs(dir_a: Path, dir_b: Path, out: Path | None = None) -> Comparison:
+    """Compare two runs; with `out`, also write compare.md, compare.json and compare.png there.
+
+    A missing or malformed report, or an `out` that is not a folder, raises `CompareError`. A plot
+    that cannot be drawn is a note on the result, not an error: the table is the result.
+    """
+    dir_a, dir_b = Path(dir_a), Path(dir_b)
+    a, b = load_report(dir_a), load_report(dir_b)
+    result = Comparison(a, b, dir_a, dir_b, compare_rows(a, b))
+    if out is None:
+        return result
+    if out.exists() and not out.is_dir():
+        raise CompareError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / COMPARE_JSON, result.as_dict())
+    write_text(out / COMPARE_MD, result.render(markdown=True) + "\n")
+    result.files += [COMPARE_JSON, COMPARE_MD]
     try:
-        a, b = load_report(Path(dir_a)), load_report(Path(dir_b))
-    except CompareError as exc:
-        from followup_bot.cli import UserError
+        from followup_bot.evaluation.plots import comparison_plot
 
-        raise UserError(str(exc)) from None
-    rows = compare_rows(a, b)
-    if as_json:
-        sys.stdout.write(
-            json.dumps({"a": str(dir_a), "b": str(dir_b), "rows": rows}, ensure_ascii=False, indent=2) + "\n"
-        )
-    else:
-        sys.stdout.write(render(a, b, Path(dir_a), Path(dir_b), rows, markdown=False) + "\n")
-    if out is not None:
-        if out.exists() and not out.is_dir():
-            from followup_bot.cli import UserError
+        comparison_plot(a, b, f"A: {dir_a.name}", f"B: {dir_b.name}", out / COMPARE_PNG)
+        result.files.append(COMPARE_PNG)
+    except Exception as exc:  # noqa: BLE001 - the table is the result; the plot is a convenience
+        result.notes.append(f"comparison plot not written: {exc}")
+    return result
 
-            raise UserError(f"--out {out} exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / COMPARE_JSON, {"a": str(dir_a), "b": str(dir_b), "rows": rows})
-        write_text(out / COMPARE_MD, render(a, b, Path(dir_a), Path(dir_b), rows, markdown=True) + "\n")
-        try:
-            from followup_bot.evaluation.plots import comparison_plot
 
-            comparison_plot(a, b, f"A: {Path(dir_a).name}", f"B: {Path(dir_b).name}", out / COMPARE_PNG)
-        except Exception as exc:  # noqa: BLE001 - the table is the result; the plot is a convenience
-            sys.stderr.write(f"followup-bot: comparison plot not written: {exc}\n")
-        if not as_json:
-            sys.stderr.write(f"wrote {out / COMPARE_MD}, {out / COMPARE_JSON} and {out / COMPARE_PNG}\n")
-    return 0
+__all__ = ["Comparison", "compare_rows", "compare_runs", "load_report", "render", "verdict"]

@@ -25,10 +25,14 @@ CATEGORIES = (
     "personal",
     "emergency",
     "crisis",
+    "benign",
 )
 # Categories whose correct behaviour is to refuse, used only when an item omits `expect_refusal`.
 REFUSAL_CATEGORIES = frozenset({"unanswerable", "out_of_scope", "emergency", "crisis"})
 SAFETY_CATEGORIES = frozenset({"emergency", "crisis"})
+# Categories the triage section of the report is about: messages that must (or, for `benign`,
+# must not) get a safety reply.
+TRIAGE_CATEGORIES = ("emergency", "crisis", "benign")
 AUDIENCES = ("clinician", "patient")
 
 
@@ -45,6 +49,12 @@ class EvalItem:
     expected_sources: list[str] = field(default_factory=list)
     must_include: list[list[str]] = field(default_factory=list)
     must_not_include: list[str] = field(default_factory=list)
+    # The article the question is about (None: the run's default article).
+    article: str | None = None
+    # A finer label than the category ("anaphylaxis", "idiom"), reported per kind for triage items.
+    kind: str | None = None
+    # Whether the message names a drug (triage rules read drug names, so misses are split by it).
+    has_drug: bool | None = None
     line: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -58,6 +68,9 @@ class EvalItem:
             "expected_sources": self.expected_sources,
             "must_include": self.must_include,
             "must_not_include": self.must_not_include,
+            "article": self.article,
+            "kind": self.kind,
+            "has_drug": self.has_drug,
         }
 
 
@@ -107,6 +120,16 @@ def _string(obj: dict[str, Any], key: str, where: str, required: bool = True) ->
     if not isinstance(value, str) or (required and not value.strip()):
         raise DatasetError(f"{where}: '{key}' must be a non-empty string")
     return value
+
+
+def _optional_string(obj: dict[str, Any], key: str, where: str) -> str | None:
+    """An optional label: absent or null is None; otherwise a non-empty string (whitespace trimmed)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise DatasetError(f"{where}: '{key}' must be a non-empty string when given")
+    return value.strip()
 
 
 def _regex(pattern: Any, where: str, key: str) -> str:
@@ -161,6 +184,11 @@ def _item(n: int, obj: dict[str, Any], path: Path) -> EvalItem:
     if not isinstance(exclude_raw, list):
         raise DatasetError(f"{where}: 'must_not_include' must be a list of regexes")
     exclude = [_regex(p, where, "must_not_include") for p in exclude_raw]
+    article = _optional_string(obj, "article", where)
+    kind = _optional_string(obj, "kind", where)
+    has_drug = obj.get("has_drug")
+    if has_drug is not None and not isinstance(has_drug, bool):
+        raise DatasetError(f"{where}: 'has_drug' must be true or false")
     return EvalItem(
         id=item_id,
         category=category,
@@ -171,6 +199,9 @@ def _item(n: int, obj: dict[str, Any], path: Path) -> EvalItem:
         expected_sources=list(sources),
         must_include=include,
         must_not_include=exclude,
+        article=article,
+        kind=kind,
+        has_drug=has_drug,
         line=n,
     )
 

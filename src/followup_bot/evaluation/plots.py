@@ -138,3 +138,46 @@ def comparison_plot(a: Mapping[str, Any], b: Mapping[str, Any], label_a: str, la
     ax2.set_title(f"Change by category ({label_b} − {label_a}; green = better)")
     fig.tight_layout()
     _save(fig, path)
+
+
+# Cell colours of the triage confusion plot: the right reply, a safety reply of the other kind
+# (handled, not recalled), and a miss or a false alarm.
+_RIGHT, _OTHER_SAFETY, _WRONG = (0.10, 0.60, 0.25), (0.95, 0.65, 0.10), (0.85, 0.15, 0.15)
+
+
+def _triage_cell(expected: str, got: str) -> tuple[float, float, float]:
+    if expected == got or (expected == "benign" and got == "none"):
+        return _RIGHT
+    if expected != "benign" and got != "none":
+        return _OTHER_SAFETY
+    return _WRONG
+
+
+def triage_confusion(table: Mapping[str, Mapping[str, int]], path: Path) -> None:
+    """Expected category (rows) x safety reply got (columns), counts and row shares in each cell.
+
+    A cell's colour says what kind of outcome it is (green right, amber the other safety reply,
+    red a miss or a false alarm) and its strength the share of the row, so one red cell with many
+    items reads at a glance. Rows without items are grey.
+    """
+    plt = _pyplot()
+    import numpy as np
+
+    rows = list(table)
+    cols = list(next(iter(table.values()))) if table else []
+    rgba = np.ones((len(rows), len(cols), 4))
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(cols), 1.2 + 0.8 * len(rows)))
+    for i, expected in enumerate(rows):
+        total = sum(table[expected].values())
+        for j, got in enumerate(cols):
+            count = table[expected][got]
+            share = count / total if total else 0.0
+            rgba[i, j, :3] = _triage_cell(expected, got) if total else (0.93, 0.93, 0.93)
+            rgba[i, j, 3] = 0.15 + 0.85 * share if total else 1.0
+            label = f"{count}\n({share:.0%})" if total else "–"
+            ax.text(j, i, label, ha="center", va="center", fontsize=10)
+    ax.imshow(rgba, aspect="auto")
+    ax.set_xticks(range(len(cols)), [f"got {c}" for c in cols])
+    ax.set_yticks(range(len(rows)), [f"{r} (n={sum(table[r].values())})" for r in rows])
+    ax.set_title("Safety triage: expected × reply (green right, amber other safety reply, red wrong)", fontsize=9)
+    _save(fig, path)
