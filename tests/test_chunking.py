@@ -116,7 +116,10 @@ def test_chunk_ids_are_stable_content_hashes() -> None:
 
 
 def test_html_loader_drops_navigation_and_keeps_headings_and_lists() -> None:
-    html = b"<html><nav>Home | Personalize</nav><h1>Title</h1><p>Body text here.</p><ul><li>Item one [1]</li></ul><footer>(c)</footer></html>"
+    html = (
+        b"<html><nav>Home | Personalize</nav><h1>Title</h1><p>Body text here.</p><ul><li>Item one "
+        b"[1]</li></ul><footer>(c)</footer></html>"
+    )
     doc = load_html(html, Path("x.html"))
     assert "Personalize" not in doc.text and "# Title" in doc.text and "- Item one [1]" in doc.text
 

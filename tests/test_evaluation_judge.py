@@ -13,21 +13,42 @@ from followup_bot.evaluation import CalibrationPair, evaluate_judge
 from followup_bot.lexicon.drugs import drug_names
 from followup_bot.verify import HeuristicJudge, negated, source_references
 
-REF1_METHODS = "Male Sprague-Dawley rats learned to press a lever for intravenous ketamine (0.5 mg/kg per infusion) or, in a comparison group, for food pellets."
-REF1_FOOD = "Lamotrigine did not change the breakpoint for food, did not change cue-triggered reinstatement of food seeking, and did not change spontaneous locomotor activity, so the effect was specific to ketamine rather than a general loss of motivation or movement."
+REF1_METHODS = (
+    "Male Sprague-Dawley rats learned to press a lever for intravenous ketamine (0.5 mg/kg per infusion) "
+    "or, in a comparison group, for food pellets."
+)
+REF1_FOOD = (
+    "Lamotrigine did not change the breakpoint for food, did not change cue-triggered reinstatement of food "
+    "seeking, and did not change spontaneous locomotor activity, so the effect was specific to ketamine rather than a general loss of motivation or movement."
+)
 REF1_REINSTATE = (
     "Lamotrigine prevented reinstatement of ketamine seeking triggered by cues and by a ketamine priming injection."
 )
-RISPERIDONE = "Risperidone: four papers, three of them neuroimaging studies showing that risperidone dampened ketamine-induced changes in brain blood flow."
+RISPERIDONE = (
+    "Risperidone: four papers, three of them neuroimaging studies showing that risperidone dampened "
+    "ketamine-induced changes in brain blood flow."
+)
 OLANZAPINE = "Olanzapine: one paper found no effect on ketamine's acute psychotomimetic effects."
 HALOPERIDOL = "Haloperidol: one paper found an interaction with ketamine and two did not."
-VERAART_AIM = "Ketamine for depression is often given on top of other psychiatric drugs, but good information on drug-drug interactions has been lacking. This systematic review searched MEDLINE and Web of Science for pharmacodynamic interactions between ketamine and mood stabilizers, benzodiazepines, monoamine oxidase inhibitors (MAOIs), antipsychotics and psychostimulants. Twenty-four studies were included."
+VERAART_AIM = (
+    "Ketamine for depression is often given on top of other psychiatric drugs, but good information on "
+    "drug-drug interactions has been lacking. This systematic review searched MEDLINE and Web of Science for pharmacodynamic interactions between ketamine and mood stabilizers, benzodiazepines, monoamine oxidase inhibitors (MAOIs), antipsychotics and psychostimulants. Twenty-four studies were included."
+)
 PRISMA = (
     "PubMed and Web of Science were searched following the PRISMA 2020 method, and seventeen studies were included."
 )
-MATHEW = "Mathew et al. 2010: a randomized, double-blind, placebo-controlled trial in 26 medication-free patients with treatment-resistant major depression. Patients took lamotrigine 300 mg or placebo by mouth 2 hours before a single intravenous ketamine infusion (0.5 mg/kg over 40 minutes). Lamotrigine did not reduce ketamine's side effects and did not enhance its antidepressant effect."
-ABDALLAH = "Abdallah et al. 2017: a randomized, double-blind, placebo-controlled crossover study in 22 patients with treatment-resistant depression and 29 healthy controls. Lamotrigine 300 mg or placebo was given about 2 hours before a ketamine infusion."
-VOLUNTEERS = "In a randomized study of 16 healthy volunteers, lamotrigine significantly reduced ketamine-induced perceptual abnormalities, positive and negative psychotic-like symptoms, and impairment of learning and memory."
+MATHEW = (
+    "Mathew et al. 2010: a randomized, double-blind, placebo-controlled trial in 26 medication-free patients with "
+    "treatment-resistant major depression. Patients took lamotrigine 300 mg or placebo by mouth 2 hours before a single intravenous ketamine infusion (0.5 mg/kg over 40 minutes). Lamotrigine did not reduce ketamine's side effects and did not enhance its antidepressant effect."
+)
+ABDALLAH = (
+    "Abdallah et al. 2017: a randomized, double-blind, placebo-controlled crossover study in 22 patients with "
+    "treatment-resistant depression and 29 healthy controls. Lamotrigine 300 mg or placebo was given about 2 hours before a ketamine infusion."
+)
+VOLUNTEERS = (
+    "In a randomized study of 16 healthy volunteers, lamotrigine significantly reduced ketamine-induced "
+    "perceptual abnormalities, positive and negative psychotic-like symptoms, and impairment of learning and memory."
+)
 HELDOUT = [
     (
         "Lamotrigine is an anticonvulsant used for epilepsy and bipolar disorder.",
@@ -36,7 +57,8 @@ HELDOUT = [
     ),
     (
         "Motivation was measured as the breakpoint on a progressive-ratio schedule.",
-        "Motivation was measured as the breakpoint on a progressive-ratio schedule, in which each reward costs more responses than the last.",
+        "Motivation was measured as the breakpoint on a progressive-ratio schedule, in which each reward costs more "
+        "responses than the last.",
         True,
     ),
     ("Lamotrigine stopped cue- and ketamine-primed reinstatement of ketamine seeking.", REF1_REINSTATE, True),
@@ -55,7 +77,8 @@ HELDOUT = [
     ),
     (
         "Benzodiazepines, and probably lamotrigine, reduce the treatment outcome of ketamine.",
-        "Benzodiazepines, and probably lamotrigine, reduce the treatment outcome of ketamine, which should be considered when planning ketamine treatment.",
+        "Benzodiazepines, and probably lamotrigine, reduce the treatment outcome of ketamine, which should be "
+        "considered when planning ketamine treatment.",
         True,
     ),
     (
@@ -81,7 +104,8 @@ HELDOUT = [
     ("The Wilkowska review included seventeen studies.", PRISMA, True),
     (
         "The depression study that found no added benefit gave only one ketamine infusion.",
-        "In patients with depression, ketamine plus lamotrigine did not have a stronger antidepressant effect than ketamine alone; that study gave only a single ketamine infusion.",
+        "In patients with depression, ketamine plus lamotrigine did not have a stronger antidepressant effect than "
+        "ketamine alone; that study gave only a single ketamine infusion.",
         True,
     ),
     ("Risperidone was examined in five papers.", RISPERIDONE, False),
@@ -115,7 +139,8 @@ HELDOUT = [
     ),
     (
         "Lamotrigine will prevent relapse in every patient with ketamine use disorder.",
-        "Lamotrigine prevents both cue-induced and ketamine priming-induced reinstatement of drug-seeking behavior in animal models, suggesting potential efficacy in preventing relapse",
+        "Lamotrigine prevents both cue-induced and ketamine priming-induced reinstatement of drug-seeking behavior in "
+        "animal models, suggesting potential efficacy in preventing relapse",
         False,
     ),
     (
@@ -217,7 +242,10 @@ def test_a_population_the_passage_does_not_study_is_vetoed() -> None:
         .judge("Female Sprague-Dawley rats learned to press a lever for intravenous ketamine.", REF1_METHODS)
         .supported
     )
-    clozapine = "Clozapine: it clearly blunted ketamine-induced positive symptoms in patients with schizophrenia, but not in healthy people."
+    clozapine = (
+        "Clozapine: it clearly blunted ketamine-induced positive symptoms in patients with schizophrenia, but "
+        "not in healthy people."
+    )
     assert (
         not lexical()
         .judge("Clozapine clearly blunted ketamine-induced positive symptoms in healthy people.", clozapine)
@@ -257,7 +285,10 @@ def test_an_invented_second_clause_and_an_absolute_claim_are_vetoed() -> None:
         .reasons
     )
     assert reasons and str(reasons[0]).startswith("part not supported")
-    hedged = "The mechanism likely involves lamotrigine's inhibition of glutamate release, which may counteract ketamine-induced neuroadaptation"
+    hedged = (
+        "The mechanism likely involves lamotrigine's inhibition of glutamate release, which may counteract "
+        "ketamine-induced neuroadaptation"
+    )
     assert (
         "stronger than the passage"
         in lexical()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from followup_bot.evidence.answer_types import ANSWER_TYPES
-from followup_bot.triage import ALL_RULES, SafetyTriage, clean_message
 from followup_bot.settings import SafetySettings
+from followup_bot.triage import ALL_RULES, SafetyTriage, clean_message
 
 SAFETY_KINDS = {"crisis", "emergency", "emergency_plain", "personal_dose", "injection", "injection_framing"}
 

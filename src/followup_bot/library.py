@@ -162,6 +162,20 @@ class Library:
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
 
+    @classmethod
+    def in_memory(cls, settings: Settings, indexes: dict[str, ArticleIndex], default: str) -> Library:
+        """A library of indexes built elsewhere (unit tests build them from a fake embedder, without a store)."""
+        library = cls.__new__(cls)
+        library.settings = settings
+        library.auto_ingest = False
+        library.progress = None
+        library.default = default
+        library._manifests = {}
+        library._cache = OrderedDict(indexes)
+        library._lock = threading.Lock()
+        library._building = {}
+        return library
+
     def _scan_manifests(self) -> dict[str, Manifest]:
         """The corpus article, then each imported article folder (a folder holding a manifest)."""
         corpus = corpus_manifest(self.settings)
