@@ -28,8 +28,8 @@ from conftest import REPO, make_settings
 from followup_bot.evidence import Evidence
 from followup_bot.generators import Draft, GenerationRequest, GeneratorError
 from followup_bot.generators import models as llm_models
-from followup_bot.generators.prompting import (
-    build_answer_prompt,
+from followup_bot.generators.answer_prompt import build_answer_prompt
+from followup_bot.generators.reply_parsing import (
     clean_condensed,
     normalize_markers,
     parse_answer,

@@ -28,7 +28,8 @@ from llama_cpp import Llama, LlamaGrammar
 
 from followup_bot.errors import GeneratorError
 from followup_bot.generators import models
-from followup_bot.generators.prompting import ChatGenerator, Message
+from followup_bot.generators.chat import ChatGenerator
+from followup_bot.generators.chat_format import Message
 
 
 class LlamaCppGenerator(ChatGenerator):

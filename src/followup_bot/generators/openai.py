@@ -20,7 +20,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_openai import ChatOpenAI
 
 from followup_bot.errors import GeneratorError
-from followup_bot.generators.prompting import ChatGenerator, Message
+from followup_bot.generators.chat import ChatGenerator
+from followup_bot.generators.chat_format import Message
 
 NO_KEY = "not-needed"
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
