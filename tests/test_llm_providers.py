@@ -30,7 +30,7 @@ from followup_bot.generators import Draft, GenerationRequest, GeneratorError
 from followup_bot.generators import models as llm_models
 from followup_bot.generators.answer_prompt import build_answer_prompt
 from followup_bot.generators.reply_parsing import (
-    clean_condensed,
+    clean_standalone,
     normalize_markers,
     parse_answer,
     parse_judgement,
@@ -153,21 +153,28 @@ def test_parse_judgement_refuses_anything_else() -> None:
         parse_judgement("Maybe, it depends")
 
 
-def test_clean_condensed() -> None:
+def test_a_standalone_rewrite_is_cleaned_or_rejected() -> None:
     history = [
         Turn(role="user", content="Can lamotrigine reduce ketamine craving?"),
         Turn(role="assistant", content="In rats, yes [1]."),
     ]
     assert (
-        clean_condensed(
+        clean_standalone(
             "Standalone question: What dose of lamotrigine was used?\nExtra", "What dose was used?", history
         )
         == "What dose of lamotrigine was used?"
     )
-    assert clean_condensed("", "What dose?", history) is None
+    assert clean_standalone("", "What dose?", history) is None
     assert (
-        clean_condensed("Paris is the capital of France.", "What dose?", history) is None
+        clean_standalone("Paris is the capital of France.", "What dose?", history) is None
     )  # unrelated to the conversation
+
+
+def test_chat_generators_offer_the_standalone_rewrite_under_the_name_the_pipeline_looks_up() -> None:
+    from followup_bot.generators.chat import ChatGenerator
+
+    # components.build_components: getattr(generator, "standalone_question", None)
+    assert callable(getattr(ChatGenerator, "standalone_question", None))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,17 +517,17 @@ def test_unsupported_sentences_from_the_model_are_removed(smol_assistant: Any, m
 
 @pytest.mark.llm
 @needs_llm
-def test_llamacpp_condense_and_judge(smol_assistant: Any) -> None:
+def test_llamacpp_rewrites_a_standalone_question_and_judges_support(smol_assistant: Any) -> None:
     from followup_bot.verify import HeuristicJudge
     from followup_bot.verify.llm_judge import LLMJudge
 
     generator = smol_assistant.components.generator
-    assert generator.condense("Is lamotrigine used for epilepsy?", []) == "Is lamotrigine used for epilepsy?"
+    assert generator.standalone_question("Is lamotrigine used for epilepsy?", []) == "Is lamotrigine used for epilepsy?"
     history = [
         Turn(role="user", content="Can lamotrigine reduce ketamine craving?"),
         Turn(role="assistant", content="In rats, yes [1]."),
     ]
-    rewritten = generator.condense("What about in people?", history)
+    rewritten = generator.standalone_question("What about in people?", history)
     assert rewritten is None or (isinstance(rewritten, str) and 0 < len(rewritten) <= 300)
 
     passage = "Standard lamotrigine titration schedules would apply, starting at 25 mg daily and gradually increasing to minimize rash risk."

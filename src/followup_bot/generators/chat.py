@@ -17,11 +17,11 @@ from followup_bot.generators.base import Draft, GenerationRequest
 from followup_bot.generators.chat_format import (
     JUDGE_GRAMMAR,
     Message,
-    build_condense_messages,
     build_judge_messages,
+    build_standalone_messages,
     estimate_tokens,
 )
-from followup_bot.generators.reply_parsing import clean_condensed, parse_answer, parse_judgement
+from followup_bot.generators.reply_parsing import clean_standalone, parse_answer, parse_judgement
 
 if TYPE_CHECKING:
     from followup_bot.models import Turn
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 class ChatGenerator:
-    """generate/stream/condense/judge_support on top of one streaming chat call.
+    """generate/stream/standalone_question/judge_support on top of one streaming chat call.
 
     Subclasses implement `_chat(messages, max_tokens, deadline, grammar)` yielding text deltas and
     raising GeneratorError on timeouts and connection errors; everything else lives here so both
@@ -116,12 +116,17 @@ class ChatGenerator:
 
     # -- conversation and judging ---------------------------------------------------------------
 
-    def condense(self, message: str, history: list[Turn]) -> str | None:
-        """A standalone question for a follow-up, or the message itself when it stands alone."""
+    def standalone_question(self, message: str, history: list[Turn]) -> str | None:
+        """A standalone question for a follow-up, or the message itself when it stands alone.
+
+        `components.build_components` finds this method by its name when `generator.standalone_with_llm` is on.
+        """
         if not history or not message.strip():
             return message
-        messages = build_condense_messages(message, history, self.prompts, self.settings.conversation.max_history_turns)
-        return clean_condensed(self.complete(messages, 64), message, history)
+        messages = build_standalone_messages(
+            message, history, self.prompts, self.settings.conversation.max_history_turns
+        )
+        return clean_standalone(self.complete(messages, 64), message, history)
 
     def judge_support(self, claim: str, passage: str) -> bool:
         """True when the model says SUPPORTED; raises GeneratorError when it says something else."""

@@ -29,7 +29,7 @@ def estimate_tokens(text: str) -> int:
     return int(len(text) / 3.5) + 1
 
 
-def build_condense_messages(
+def build_standalone_messages(
     message: str, history: list[Turn], prompts: PromptLibrary, max_turns: int = 6
 ) -> list[Message]:
     """The rewrite chat: the last turns as `User:` / `Assistant:` lines, then the new message."""
@@ -51,7 +51,7 @@ __all__ = [
     "JUDGE_GRAMMAR",
     "Message",
     "TokenCounter",
-    "build_condense_messages",
     "build_judge_messages",
+    "build_standalone_messages",
     "estimate_tokens",
 ]

@@ -45,7 +45,7 @@ class OpenAIGenerator(ChatGenerator):
         self._clients: dict[tuple[int, str | None], ChatOpenAI] = {}
 
     def _client(self, max_tokens: int, grammar: str | None = None) -> ChatOpenAI:
-        """One client per (max_tokens, grammar): answers, condensing and judging differ only there."""
+        """One client per (max_tokens, grammar): answers, standalone rewrites and judging differ only there."""
         key = (max_tokens, grammar)
         if key not in self._clients:
             extra: dict[str, Any] = {}

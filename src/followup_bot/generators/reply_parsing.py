@@ -143,8 +143,8 @@ def parse_answer(text: str, labels: dict[str, str], abstention: str) -> tuple[li
     return sentences, False
 
 
-def clean_condensed(output: str, message: str, history: list[Turn]) -> str | None:
-    """The rewritten question, or None when the reply is unusable (then the heuristic is kept)."""
+def clean_standalone(output: str, message: str, history: list[Turn]) -> str | None:
+    """The rewritten standalone question, or None when the reply is unusable (then the heuristic is kept)."""
     text = output.strip().splitlines()[0].strip() if output.strip() else ""
     text = re.sub(r"^(?:standalone question|question)\s*:\s*", "", text, flags=re.I).strip().strip('"').strip()
     if not text or len(text) > max(300, 3 * len(message)):
@@ -167,7 +167,7 @@ def parse_judgement(text: str) -> bool:
 
 
 __all__ = [
-    "clean_condensed",
+    "clean_standalone",
     "normalize_markers",
     "parse_answer",
     "parse_judgement",
