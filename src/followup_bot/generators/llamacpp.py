@@ -27,7 +27,7 @@ import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from followup_bot.errors import GeneratorError
-from followup_bot.generators import models
+from followup_bot.generators import gguf
 from followup_bot.generators.chat import ChatGenerator
 from followup_bot.generators.chat_format import Message
 
@@ -59,7 +59,7 @@ class LlamaCppGenerator(ChatGenerator):
     @property
     def model_path(self) -> Path:
         if self._path is None:
-            self._path = models.ensure_model(self._model_setting, self.settings)
+            self._path = gguf.ensure_model(self._model_setting, self.settings)
         return self._path
 
     def _load(self) -> Llama:
