@@ -301,14 +301,14 @@ class ChunkStore:
                 metadatas=[_chunk_metadata(c) for c in part],
             )
         for i in range(0, len(sentences), BATCH):
-            part = sentences[i : i + BATCH]
+            sentence_part = sentences[i : i + BATCH]
             sent_coll.upsert(
-                ids=[f"{c.doc_hash}-{c.chunk_id}-{j}" for c, j, _ in part],
-                documents=[s.text for _, _, s in part],
+                ids=[f"{c.doc_hash}-{c.chunk_id}-{j}" for c, j, _ in sentence_part],
+                documents=[s.text for _, _, s in sentence_part],
                 embeddings=sentence_vectors[i : i + BATCH],
                 metadatas=[
                     {"chunk_id": c.chunk_id, "doc_hash": c.doc_hash, "source_id": c.source_id, "index": j}
-                    for c, j, _ in part
+                    for c, j, _ in sentence_part
                 ],
             )
         # The commit point: one metadata write switches the live set.
