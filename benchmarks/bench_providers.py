@@ -100,7 +100,7 @@ def _free_port() -> int:
 def start_server(model: str, settings: Settings) -> tuple[subprocess.Popen, str]:
     import httpx
 
-    from followup_bot.generators.models import ensure_model
+    from followup_bot.generators.gguf import ensure_model
 
     path = ensure_model(model, settings)
     port = _free_port()

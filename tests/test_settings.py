@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from followup_bot.cli import main
+from followup_bot.generators import gguf
 from followup_bot.settings import ConfigError, Settings, load_settings, preset_names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,3 +100,18 @@ def test_the_fingerprint_changes_with_the_config() -> None:
     b = load_settings(root=REPO)
     b.retrieval.k = a.retrieval.k + 1
     assert a.fingerprint() != b.fingerprint()
+
+
+def test_the_local_presets_name_registered_gguf_models() -> None:
+    for preset in ("local-smollm2", "local-qwen-1.5b"):
+        settings = load_settings(preset=preset, root=REPO)
+        assert settings.generator.provider == "llamacpp" and settings.generator.model in gguf.REGISTRY
+    openai = load_settings(preset="openai-compatible", root=REPO)
+    assert openai.generator.provider == "openai"
+
+
+def test_openai_preset_reads_url_and_model_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOLLOWUP_BOT_GENERATOR__BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("FOLLOWUP_BOT_GENERATOR__MODEL", "served-model")
+    settings = load_settings(preset="openai-compatible", root=REPO)
+    assert (settings.generator.base_url, settings.generator.model) == ("http://127.0.0.1:9/v1", "served-model")

@@ -216,9 +216,9 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_fetch_model(args: argparse.Namespace, settings: Settings) -> int:
-    from followup_bot.generators import models as llm_models
+    from followup_bot.generators import gguf
 
-    path = llm_models.ensure_model(args.name or settings.generator.model, settings)
+    path = gguf.ensure_model(args.name or settings.generator.model, settings)
     _print({"model": str(path)}, args.json, f"model ready: {path}")
     return 0
 

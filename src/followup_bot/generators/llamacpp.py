@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 # The runtime is optional (`make install-llm`); without it this import fails and the registry
 # turns the ImportError into a clear "needs a runtime that is not installed" message.
@@ -27,8 +27,12 @@ import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from followup_bot.errors import GeneratorError
-from followup_bot.generators import models
-from followup_bot.generators.prompting import ChatGenerator, Message
+from followup_bot.generators import gguf
+from followup_bot.generators.chat import ChatGenerator
+from followup_bot.generators.chat_format import Message
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage, CreateChatCompletionStreamResponse
 
 
 class LlamaCppGenerator(ChatGenerator):
@@ -58,7 +62,7 @@ class LlamaCppGenerator(ChatGenerator):
     @property
     def model_path(self) -> Path:
         if self._path is None:
-            self._path = models.ensure_model(self._model_setting, self.settings)
+            self._path = gguf.ensure_model(self._model_setting, self.settings)
         return self._path
 
     def _load(self) -> Llama:
@@ -117,23 +121,27 @@ class LlamaCppGenerator(ChatGenerator):
             llm = self._load()  # loading is not counted against the answer's deadline
             self._deadline = deadline
             self._set_abort(True)  # guards the prompt evaluation, the long part before the first token
-            stream = llm.create_chat_completion(
-                messages=messages,  # type: ignore[arg-type]
+            response = llm.create_chat_completion(
+                # Our {"role", "content"} dicts are the system/user/assistant members of llama.cpp's message union.
+                messages=cast("list[ChatCompletionRequestMessage]", messages),
                 stream=True,
                 max_tokens=max_tokens,
                 temperature=self.gen.temperature,
                 grammar=self._grammar(grammar) if grammar else None,
             )
+            # stream=True always returns the chunk iterator; the declared union also covers stream=False.
+            stream = cast("Iterator[CreateChatCompletionStreamResponse]", response)
             try:
-                for chunk in stream:  # type: ignore[union-attr]
+                for chunk in stream:
                     self._set_abort(False)  # from here the deadline is checked between tokens
-                    delta = chunk["choices"][0].get("delta", {}).get("content")  # type: ignore[index]
-                    if delta:
+                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    if isinstance(delta, str) and delta:  # a role-only or empty delta carries no text
                         yield delta
                     if time.monotonic() > deadline:
                         raise GeneratorError(f"llamacpp timed out after {timeout:g} s (generator.timeout_s)")
             finally:
-                stream.close()  # type: ignore[union-attr]
+                if isinstance(stream, Generator):  # closing it stops llama.cpp's token loop when we leave early
+                    stream.close()
         except GeneratorError:
             self._reset()
             raise

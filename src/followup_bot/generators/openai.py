@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import openai as openai_sdk
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from followup_bot.errors import GeneratorError
-from followup_bot.generators.prompting import ChatGenerator, Message
+from followup_bot.generators.chat import ChatGenerator
+from followup_bot.generators.chat_format import Message
 
 NO_KEY = "not-needed"
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
@@ -44,7 +46,7 @@ class OpenAIGenerator(ChatGenerator):
         self._clients: dict[tuple[int, str | None], ChatOpenAI] = {}
 
     def _client(self, max_tokens: int, grammar: str | None = None) -> ChatOpenAI:
-        """One client per (max_tokens, grammar): answers, condensing and judging differ only there."""
+        """One client per (max_tokens, grammar): answers, standalone rewrites and judging differ only there."""
         key = (max_tokens, grammar)
         if key not in self._clients:
             extra: dict[str, Any] = {}
@@ -56,14 +58,16 @@ class OpenAIGenerator(ChatGenerator):
                     # llama.cpp's server constrains the reply with it; other servers ignore the
                     # field, and the reply is parsed either way (see parse_judgement).
                     extra["grammar"] = grammar
+            # Keywords spelled as ChatOpenAI declares them (aliases, a SecretStr key), so the call type-checks with
+            # and without the pydantic mypy plugin; `max_completion_tokens` is the alias of its `max_tokens` field.
             self._clients[key] = ChatOpenAI(
                 model=self.model,
                 base_url=self.base_url,
-                api_key=os.environ.get(self.gen.api_key_env) or NO_KEY,
+                api_key=SecretStr(os.environ.get(self.gen.api_key_env) or NO_KEY),
                 timeout=self.gen.timeout_s,
                 max_retries=0,
                 temperature=self.gen.temperature,
-                max_tokens=max_tokens,
+                max_completion_tokens=max_tokens,
                 extra_body=extra or None,
             )
         return self._clients[key]
@@ -106,5 +110,6 @@ class OpenAIGenerator(ChatGenerator):
         except Exception as exc:  # noqa: BLE001 - any SDK/transport failure must become a fallback, not a crash
             raise self._error(exc, self.gen.timeout_s) from None
         finally:
-            if stream is not None:
+            # BaseChatModel.stream is a generator (typed as an Iterator); closing it ends the HTTP stream early.
+            if isinstance(stream, Generator):
                 stream.close()

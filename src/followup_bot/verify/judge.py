@@ -142,7 +142,7 @@ class HeuristicJudge:
     @staticmethod
     def _units(passage: str) -> list[str]:
         """Passage sentences, split again where they turn ("…, but …")."""
-        units = []
+        units: list[str] = []
         for s, e in split_sentences(passage) or [(0, len(passage))]:
             units.extend(u for u in PASSAGE_TURNS.split(passage[s:e]) if u.strip())
         return units or [passage]

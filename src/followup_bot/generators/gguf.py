@@ -366,11 +366,11 @@ def ensure_model(name_or_path: str | os.PathLike[str], settings: Settings | None
         read_gguf_metadata(path)  # at least the magic: never hand llama.cpp an arbitrary file
         return path
     if spec.package:
-        path = packaged_file(spec)
-        if path is None or not path.is_file():
+        installed = packaged_file(spec)
+        if installed is None or not installed.is_file():
             raise GeneratorError(f"model {spec.name!r} is not installed: {spec.install_hint}")
-        verify_model(spec, path, settings)
-        return path
+        verify_model(spec, installed, settings)
+        return installed
     target = cache_dir(settings) / spec.filename
     if target.is_file():
         verify_model(spec, target, settings)
