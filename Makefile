@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install install-llm install-browser run test test-fast eval bench lint clean
+.PHONY: install install-llm install-browser run test test-fast eval bench lint check clean
 
 install: $(STAMP)
 
@@ -56,8 +56,15 @@ eval: install
 bench: install
 	$(PY) benchmarks/bench_answer.py
 
-lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
+# ruff (lint and format), mypy on src/, and the architecture checks (no import cycles, no module
+# over 400 lines). CI runs it; the pre-commit config runs the same tools.
+check: install
+	$(VENV)/bin/ruff check src tests benchmarks eval tools
+	$(VENV)/bin/ruff format --check src tests benchmarks eval tools
+	$(VENV)/bin/mypy
+	$(PY) tools/check_architecture.py
+
+lint: check
 
 clean:
 	rm -rf .followup_bot eval/runs artifacts

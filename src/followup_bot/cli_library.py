@@ -66,7 +66,7 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     folder = settings.resolve(settings.library.dir)
     if folder.is_dir():
         manifests += [load_manifest(p) for p in sorted(folder.iterdir()) if (p / "manifest.toml").is_file()]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for manifest in manifests:
         info = indexed.get(manifest.id, {})
         chunks = info.get("chunks")

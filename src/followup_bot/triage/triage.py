@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from followup_bot.settings import SafetySettings
 from followup_bot.triage.injection import injected, strip_injection
@@ -60,7 +61,7 @@ class SafetyTriage:
     def __init__(self, settings: SafetySettings) -> None:
         self.settings = settings
 
-    def check(self, message: object) -> Triage:
+    def check(self, message: object, history: Sequence[Any] = ()) -> Triage:
         """Read the rows in a fixed order: invalid input, crisis, emergency, injection, pleasantries, dosing."""
         if not isinstance(message, str):
             return Triage("invalid_input", "", invalid="not_text")
