@@ -184,7 +184,7 @@ class _Broken:
 def test_an_exception_while_answering_becomes_a_friendly_chat_message_not_a_traceback(
     assistant: Any, ui_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from followup_bot.ui.app import ChatPage
+    from followup_bot.ui.handlers import ChatPage
 
     page = ChatPage(_Broken(assistant), ui_settings)
     *_, (chat, _panel, state, _box, _export) = _run(page, RAT_QUESTION)
@@ -210,7 +210,7 @@ def test_a_bug_while_rendering_an_answer_also_becomes_a_friendly_message(
     def broken(*args: Any, **kwargs: Any) -> str:
         raise ValueError("render bug")
 
-    monkeypatch.setattr(render, "render_answer", broken)
+    monkeypatch.setattr(render.chat, "render_answer", broken)  # where chat_messages looks it up
     *_, (chat, _panel, state, _box, _export) = _run(app.fb_page, RAT_QUESTION)
     assert "Sorry, something went wrong" in chat[-1]["content"] and state[-1].error
 
