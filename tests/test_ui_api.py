@@ -122,6 +122,13 @@ def test_only_the_ask_endpoint_is_published_as_an_api(client: Any) -> None:
     assert params == ["question", "history_json", "audience"]
 
 
+def test_the_chat_runs_no_markdown_on_messages_and_still_sanitises_them(app: Any) -> None:
+    import gradio as gr
+
+    (chatbot,) = [b for b in app.blocks.values() if isinstance(b, gr.Chatbot)]
+    assert chatbot.render_markdown is False and chatbot.sanitize_html is True and chatbot.allow_tags is False
+
+
 def test_the_queue_limits_concurrency_and_length_as_configured(app: Any, ui_settings: Settings) -> None:
     assert app._queue.default_concurrency_limit == ui_settings.ui.concurrency_limit
     assert app._queue.max_size == ui_settings.ui.max_queue

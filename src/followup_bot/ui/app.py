@@ -9,7 +9,9 @@ Design choices, and why:
 - The disclaimer banner is static markup from the framing prompts; no setting can hide it, and
   every assistant message, even an error, ends with the audience's disclaimer.
 - The page loads nothing from outside the server: the default theme's fonts are bundled with
-  Gradio, our script is inlined, and answers are escaped HTML with no images.
+  Gradio, our script is inlined, and answers are escaped HTML with no images. The chat runs no
+  Markdown on messages (`render_markdown=False`): they are our own HTML, so a user's `![x](…)`
+  stays text.
 - Every answering event (chat, suggestions, API) shares one queue slot pool (`concurrency_id`),
   so `ui.concurrency_limit` bounds the work on the machine, not per button.
 """
@@ -91,6 +93,9 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
                     buttons=[],
                     feedback_options=None,
                     latex_delimiters=[],
+                    render_markdown=False,  # messages are our escaped HTML: Markdown must not re-read them
+                    sanitize_html=True,
+                    allow_tags=False,
                     placeholder=CHAT_PLACEHOLDER,
                     layout="bubble",
                     autoscroll=True,

@@ -5,13 +5,13 @@ answer, markers are chips that point at their passage, a corpus summary never lo
 paper's own words, nothing a user, model or document writes becomes markup) can be unit-tested in
 milliseconds. One module per part of the page:
 
-- `markup`: escaping (`esc`), marker chips, evidence badges: the shared pieces.
+- `markup`: escaping (`esc`, `plain_text`), marker chips, evidence badges: the shared pieces.
 - `exchange`: one turn of the conversation, the state every view is rendered from.
 - `chat`: the chat messages (user, draft, answer with chips, error).
 - `records`, `sources`: a document's record, and the evidence panel of passage cards.
 - `page`: header, disclaimer banner, audience note, footer.
 - `suggestions`: suggested questions from the article's headings.
-- `export`: the conversation as Markdown.
+- `export`: the conversation as Markdown, with outside text neutralised.
 
 `from followup_bot.ui import render` and `render.<name>` keep working for every name below.
 """
@@ -29,7 +29,7 @@ from followup_bot.ui.render.chat import (
     understood_as,
 )
 from followup_bot.ui.render.exchange import Exchange
-from followup_bot.ui.render.export import export_markdown
+from followup_bot.ui.render.export import export_markdown, md_code, md_literal, md_prose, md_url
 from followup_bot.ui.render.markup import (
     ABSTAIN_REASONS,
     DEFAULT_BANNER,
@@ -42,11 +42,13 @@ from followup_bot.ui.render.markup import (
     esc,
     evidence_class,
     inline_markup,
+    line_breaks,
     marker_label,
     marker_slug,
     normalise,
     paragraphs,
     passage_id,
+    plain_text,
     related_id,
     safe_url,
 )
@@ -89,11 +91,17 @@ __all__ = [
     "highlight",
     "inline_markup",
     "is_corpus_summary",
+    "line_breaks",
     "marker_label",
     "marker_slug",
+    "md_code",
+    "md_literal",
+    "md_prose",
+    "md_url",
     "normalise",
     "paragraphs",
     "passage_id",
+    "plain_text",
     "record_label",
     "record_link",
     "related_id",

@@ -1,7 +1,9 @@
 """The chat messages: the user's words, the streaming draft, and the verified answer with its chips.
 
-Every message is one line of HTML in a block element: the chat renders Markdown, and a
-single-line HTML block is passed through untouched.
+Every message is one line of HTML in a block element, handed to a Chatbot that runs no Markdown
+(`render_markdown=False`) and then sanitises: what a user typed (`![x](…)`, `<img …>`, an
+autolink, blank lines) is shown as the characters typed, in the message and in its 'Understood
+as' line, and never becomes an element that loads something or a link.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from followup_bot.ui.render.markup import (
     chip,
     esc,
     inline_markup,
+    line_breaks,
     normalise,
     paragraphs,
+    plain_text,
     related_id,
 )
 from followup_bot.ui.render.records import source_name
@@ -37,8 +41,8 @@ def understood_as(message: str, standalone: str) -> str | None:
 
 
 def render_user_message(text: str) -> str:
-    """The user's words, escaped: a typed <img src=…> or Markdown image must not load anything."""
-    return f'<div class="fb-user">{esc(text).replace(chr(10), "<br>")}</div>'
+    """The user's words as typed: a typed <img src=…> or Markdown image must not load anything."""
+    return f'<div class="fb-user">{plain_text(text)}</div>'
 
 
 def render_draft(partial: str, disclaimer: str) -> str:
@@ -52,7 +56,7 @@ def render_draft(partial: str, disclaimer: str) -> str:
         '<div class="fb-msg fb-draft" role="status">'
         '<p class="fb-draft-label">Draft: not yet checked against the sources</p>'
         f'<p class="fb-text">{body}</p>'
-        f'<p class="fb-disclaimer">{esc(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>'
+        f'<p class="fb-disclaimer">{plain_text(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>'
     )
 
 
@@ -62,8 +66,8 @@ def render_error(reference: str, disclaimer: str) -> str:
         '<div class="fb-msg fb-error" role="alert">'
         '<p class="fb-text"><strong>Sorry, something went wrong while answering.</strong> '
         "Please try again in a moment. If it keeps happening, tell the site operator "
-        f"and quote reference <code>{esc(reference)}</code>.</p>"
-        f'<p class="fb-disclaimer">{esc(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>'
+        f"and quote reference <code>{plain_text(reference)}</code>.</p>"
+        f'<p class="fb-disclaimer">{plain_text(disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>'
     )
 
 
@@ -98,7 +102,9 @@ def _related_list(related: Sequence[Passage], records: Mapping[str, DocumentReco
         where = f"{name} · {p.section}" if p.section else name
         snippet = normalise(p.text)
         snippet = snippet if len(snippet) <= 160 else snippet[:157].rsplit(" ", 1)[0] + "…"
-        items.append(f'<li><a class="fb-jump" href="#{related_id(turn, i)}">{esc(where)}</a>: {esc(snippet)}</li>')
+        items.append(
+            f'<li><a class="fb-jump" href="#{related_id(turn, i)}">{plain_text(where)}</a>: {esc(snippet)}</li>'
+        )
     return (
         '<div class="fb-related"><p class="fb-related-title">Related, but not an answer</p>'
         f"<ul>{''.join(items)}</ul></div>"
@@ -134,7 +140,7 @@ def render_answer(answer: Answer, message: str, turn: int, records: Mapping[str,
     parts.append('">')
     shown = understood_as(message, answer.standalone_question)
     if shown and answer.refusal_reason not in SAFETY_REASONS:
-        parts.append(f'<p class="fb-understood">Understood as: <em>{esc(shown)}</em></p>')
+        parts.append(f'<p class="fb-understood">Understood as: <em>{plain_text(shown)}</em></p>')
     body = answer_body(answer, turn)
     if answer.refusal_reason in SAFETY_REASONS:
         parts.append(_callout(answer, body))
@@ -145,11 +151,11 @@ def render_answer(answer: Answer, message: str, turn: int, records: Mapping[str,
     if answer.refused and answer.refusal_reason in ABSTAIN_REASONS:
         parts.append(_related_list(answer.related, records, turn))
     if answer.notice:
-        parts.append(f'<p class="fb-notice">{inline_markup(answer.notice)}</p>')
+        parts.append(f'<p class="fb-notice">{line_breaks(inline_markup(answer.notice))}</p>')
     if answer.generator.note:
-        parts.append(f'<p class="fb-notice">{esc(answer.generator.note)}</p>')
+        parts.append(f'<p class="fb-notice">{plain_text(answer.generator.note)}</p>')
     parts.append(render_meta(answer))
-    parts.append(f'<p class="fb-disclaimer">{esc(answer.disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>')
+    parts.append(f'<p class="fb-disclaimer">{plain_text(answer.disclaimer.strip() or DEFAULT_DISCLAIMER)}</p></div>')
     return "".join(parts)
 
 

@@ -1,7 +1,10 @@
 """The small pieces every part of the page is built from: escaping, marker chips, evidence badges.
 
-Everything that comes from a document, a model or a user is escaped here; the only markup in the
-output is ours.
+One rule holds the page together: text that comes from a document, a model or a user is escaped
+here, and the only markup in the output is ours. User-controlled text goes through `plain_text`,
+which also turns every line break into `<br>`, so a message is one line of inert HTML whatever
+renderer it meets (the chat's Markdown step, were it ever switched back on, keeps a one-line HTML
+block as it is; the 'Understood as' probe got through because its blank lines were left raw).
 
 Gradio's chat sanitiser keeps `class`, `href`, `role` and `tabindex` but drops `id` and `data-*`
 attributes, so a chip names its passage through a fragment link (`href="#fb-src-2-1b"`). The
@@ -28,11 +31,23 @@ DEFAULT_DISCLAIMER = (
 )
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+# Every line ending Markdown honours (\r\n, \r, \n), and the Unicode line and paragraph separators.
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029]")
 
 
 def esc(text: object) -> str:
     """Escape text for HTML (quotes included): documents and users never inject markup."""
     return html.escape("" if text is None else str(text), quote=True)
+
+
+def line_breaks(fragment_html: str) -> str:
+    """Every line break of an (already escaped) fragment as `<br>`: the result holds no raw newline."""
+    return _LINE_BREAK.sub("<br>", fragment_html)
+
+
+def plain_text(text: object) -> str:
+    """User-controlled text as inert HTML: escaped, line breaks as `<br>`, no link, image or element."""
+    return line_breaks(esc(text))
 
 
 def safe_url(url: str | None) -> str | None:
@@ -44,19 +59,21 @@ def safe_url(url: str | None) -> str | None:
 
 
 def inline_markup(text: str) -> str:
-    """Escape, then turn the two constructs our safety texts use (**bold**, bare URLs) into HTML."""
+    """Escape, then turn the two constructs our safety texts use (**bold**, bare URLs) into HTML.
+
+    For framing texts and verified answers only: a user's words go through `plain_text`, so a URL
+    the user typed never becomes a link.
+    """
     out = esc(text)
     out = _BOLD.sub(r"<strong>\1</strong>", out)
     return _URL.sub(lambda m: f'<a href="{m.group(0)}" target="_blank" rel="noopener noreferrer">{m.group(0)}</a>', out)
 
 
 def paragraphs(fragment_html: str) -> str:
-    """Blank lines become paragraphs and single newlines <br>, so a message has no raw newline.
-
-    The chat renders Markdown; a single-line HTML block is passed through untouched.
-    """
-    parts = [p.strip() for p in re.split(r"\n\s*\n", fragment_html) if p.strip()]
-    return "".join(f'<p class="fb-text">{p.replace(chr(10), "<br>")}</p>' for p in parts)
+    """Blank lines become paragraphs and single line breaks <br>, so a message has no raw newline."""
+    unified = _LINE_BREAK.sub("\n", fragment_html)
+    parts = [p.strip() for p in re.split(r"\n\s*\n", unified) if p.strip()]
+    return "".join(f'<p class="fb-text">{line_breaks(p)}</p>' for p in parts)
 
 
 def normalise(text: str) -> str:
