@@ -11,7 +11,8 @@ Design choices, and why:
 - The page loads nothing from outside the server: the default theme's fonts are bundled with
   Gradio, our script is inlined, and answers are escaped HTML with no images. The chat runs no
   Markdown on messages (`render_markdown=False`): they are our own HTML, so a user's `![x](…)`
-  stays text.
+  stays text. `guard.PageGuard` adds a Content-Security-Policy and refuses what the page does
+  not use (uploads, remote files, the proxy); run history and static workers are off.
 - Every answering event (chat, suggestions, API) shares one queue slot pool (`concurrency_id`),
   so `ui.concurrency_limit` bounds the work on the machine, not per button.
 """
@@ -24,10 +25,12 @@ from importlib import resources
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from followup_bot.assistant import Assistant
 from followup_bot.settings import ConfigError, Settings, load_settings
 from followup_bot.ui import render
+from followup_bot.ui.guard import PageGuard, inline_script_hashes
 from followup_bot.ui.handlers import EXPORT_ROOT, ChatPage
 from followup_bot.ui.render import Exchange
 
@@ -198,7 +201,7 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
 
 
 def page_head() -> str:
-    """What `launch(head=...)` adds to the page: page-level CSS, and the chips script."""
+    """What `launch(head=...)` adds to the page: page-level CSS, and the chips script (hashed by the CSP)."""
     return f"<style>{asset('page.css')}</style><script>{asset('chips.js')}</script>"
 
 
@@ -212,7 +215,13 @@ def launch(
     prevent_thread_lock: bool = False,
     quiet: bool = False,
 ) -> str:
-    """Start the server with the page's theme, CSS and script; returns the local URL."""
+    """Start the server with the page's theme, CSS and script; returns the local URL.
+
+    Besides the look: `PageGuard` (CSP, no uploads or remote files), no run history (it would keep
+    readers' questions in the browser and add routes that call the Hugging Face Hub), no static
+    file workers (they would serve uploads and files on ports the guard does not cover), and a
+    one-byte upload cap in case a future route escaped the guard.
+    """
     EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
     head = page_head()
     server_name = host or settings.ui.host
@@ -237,6 +246,10 @@ def launch(
             css=asset("style.css"),
             head=head,
             allowed_paths=[str(EXPORT_ROOT)],
+            app_kwargs={"middleware": [Middleware(PageGuard, script_hashes=inline_script_hashes(head))]},
+            run_history=False,
+            num_workers=0,
+            max_file_size=1,
         )
     except OSError as exc:
         raise ConfigError(
