@@ -2,7 +2,11 @@
 
 What a reviewer does by hand: load the page, read the disclaimer, ask a question, click a marker,
 ask a follow-up, type an emergency, leave feedback, and watch that nothing leaves the machine.
-Screenshots land in artifacts/screenshots/ (desktop and a 390-px-wide phone).
+A reviewer's probe too: XSS and Markdown-injection payloads typed into the chat, alone and in a
+follow-up (so they reach 'Understood as'), must show as text, open no dialog and load nothing;
+once with the page's Content-Security-Policy, once with it bypassed (so the rendering alone is
+tested), and the policy itself must block what an injection would need while blocking nothing
+the page uses. Screenshots land in artifacts/screenshots/ (desktop and a 390-px-wide phone).
 """
 
 from __future__ import annotations
@@ -35,6 +39,27 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 RAT_QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
 TIMEOUT_MS = 20_000
+RECORD_CSP_VIOLATIONS = """
+window.__fbCspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__fbCspViolations.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sample || ""}`.trim());
+});
+"""
+INJECTIONS = [
+    "<script>window.__fbInjected = 'script'; alert('script')</script>",
+    "<img src=x onerror=\"window.__fbInjected = 'img'; alert('img')\">",
+    "![x](http://example.test/pixel.png)",
+    "[click](javascript:alert('link'))",
+    "<http://example.test/autolink>",
+    "https://example.test/a",
+    '<iframe src="http://example.test/frame"></iframe>',
+    "<svg onload=\"window.__fbInjected = 'svg'; alert('svg')\"><circle r='1'/></svg>",
+]
+INJECTED_ELEMENTS = (
+    "#fb-chat img[src*='example'], #fb-chat img[src='x'], #fb-chat a[href^='javascript'], "
+    "#fb-chat a[href*='example.test'], #fb-chat script, #fb-chat svg[onload], #fb-chat [onerror], "
+    "#fb-chat [onload], iframe, img[src*='example.test'], a[href^='javascript']"
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +92,17 @@ def browser(page_url: str) -> Iterator[Any]:
 class Session:
     """One browser tab on the chat page, recording every URL it requests."""
 
-    def __init__(self, browser: Any, url: str, width: int = 1280, height: int = 900) -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": height})
+    def __init__(self, browser: Any, url: str, width: int = 1280, height: int = 900, **options: Any) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": height}, **options)
+        self.context.add_init_script(RECORD_CSP_VIOLATIONS)
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.failures: dict[str, str] = {}
         self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("requestfailed", lambda request: self.failures.setdefault(request.url, request.failure or ""))
+        self.page.on("dialog", self._dialog)
         self.page.goto(url, wait_until="load")
         for selector in ("#fb-banner", "#fb-chat", "#fb-input textarea", "#fb-sources .fb-panel"):
             self.page.wait_for_selector(selector, state="visible")  # Gradio mounts components progressively
@@ -84,6 +114,13 @@ class Session:
         self.page.press("#fb-input textarea", "Enter")
         self.page.wait_for_function(f"document.querySelectorAll('#fb-chat .fb-final').length > {before}")
         return self.page.locator("#fb-chat .fb-final").last
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def csp_violations(self) -> list[str]:
+        return list(self.page.evaluate("window.__fbCspViolations || []"))
 
     def outside_requests(self) -> list[str]:
         return [
@@ -110,6 +147,7 @@ def test_the_page_loads_with_the_disclaimer_banner_visible_and_nothing_fetched_f
     assert "not medical advice" in text and "primary literature" in text and "emergency" in text.lower()
     assert session.page.locator("#fb-chat").is_visible() and session.page.locator(".fb-suggestion").count() >= 1
     assert session.outside_requests() == []
+    assert session.csp_violations() == []  # the policy blocks nothing the page itself uses
 
 
 def test_an_answer_streams_in_with_chips_that_reveal_the_highlighted_quote(session: Session) -> None:
@@ -213,6 +251,59 @@ def test_screenshots_on_desktop_and_phone_widths_with_no_request_leaving_the_mac
             tab.page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
             if width < 600:
                 tab.page.screenshot(path=str(SCREENSHOTS / "chat-mobile-evidence.png"))  # what the tap on a chip shows
-            assert tab.outside_requests() == []
+            assert tab.outside_requests() == [] and tab.csp_violations() == []
         finally:
             tab.close()
+
+
+@pytest.mark.parametrize("policy", ["with the page's CSP", "with the CSP bypassed"])
+def test_injected_html_and_markdown_show_as_text_open_no_dialog_and_load_nothing(
+    browser: Any, page_url: str, policy: str
+) -> None:
+    tab = Session(browser, page_url, bypass_csp=policy != "with the page's CSP")
+    try:
+        page = tab.page
+        payloads = "\n\n".join(INJECTIONS)
+        tab.ask(payloads)
+        tab.ask(RAT_QUESTION)
+        follow = tab.ask(f"What about in humans?\n\n{payloads}")
+        page.wait_for_timeout(500)  # give a stray image or onerror handler time to fire
+        injected = page.eval_on_selector_all(INJECTED_ELEMENTS, "els => els.map(e => e.outerHTML.slice(0, 80))")
+        assert injected == []
+        assert page.evaluate("window.__fbInjected === undefined")
+        assert tab.dialogs == [] and tab.outside_requests() == [] and tab.csp_violations() == []
+        understood = follow.locator(".fb-understood").inner_text()
+        assert "![x](http://example.test/pixel.png)" in understood and "<svg onload=" in understood
+        assert "\n" in understood  # the user's blank lines are line breaks, not Markdown paragraphs
+        shown = page.locator("#fb-chat .fb-user").first.inner_text()
+        assert all(p in shown for p in ("<script>", "<img src=x onerror=", "[click](javascript:", "<iframe src="))
+        with page.expect_download() as download:
+            page.click("#fb-export")
+        exported = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "`![x](http://example.test/pixel.png)`" in exported and "<script>" not in exported
+    finally:
+        tab.close()
+
+
+def test_the_content_security_policy_blocks_what_an_injection_would_need(session: Session) -> None:
+    """Were the escaping and Gradio's sanitiser both bypassed, the policy still stops the payload."""
+    page = session.page
+    session.ask(RAT_QUESTION)
+    page.evaluate(
+        """() => {
+            const bubble = document.querySelector('#fb-chat .fb-final');
+            bubble.insertAdjacentHTML('beforeend',
+                '<img src="http://example.test/csp.png"><img src="x" onerror="window.__fbInjected = 1">');
+            const script = document.createElement('script');
+            script.textContent = 'window.__fbInjected = 2';
+            bubble.appendChild(script);
+        }"""
+    )
+    page.wait_for_function("window.__fbCspViolations.length >= 3")
+    violations = " | ".join(session.csp_violations())
+    assert "img-src http://example.test/csp.png" in violations
+    assert "script-src-attr" in violations and "script-src-elem" in violations
+    assert page.evaluate("window.__fbInjected === undefined") and session.dialogs == []
+    outside = session.outside_requests()  # Chromium reports the blocked image as a request that failed at once
+    assert outside == ["http://example.test/csp.png"]
+    assert session.failures[outside[0]] == "csp"  # Playwright's name for net::ERR_BLOCKED_BY_CSP

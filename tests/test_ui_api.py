@@ -122,6 +122,13 @@ def test_only_the_ask_endpoint_is_published_as_an_api(client: Any) -> None:
     assert params == ["question", "history_json", "audience"]
 
 
+def test_the_chat_runs_no_markdown_on_messages_and_still_sanitises_them(app: Any) -> None:
+    import gradio as gr
+
+    (chatbot,) = [b for b in app.blocks.values() if isinstance(b, gr.Chatbot)]
+    assert chatbot.render_markdown is False and chatbot.sanitize_html is True and chatbot.allow_tags is False
+
+
 def test_the_queue_limits_concurrency_and_length_as_configured(app: Any, ui_settings: Settings) -> None:
     assert app._queue.default_concurrency_limit == ui_settings.ui.concurrency_limit
     assert app._queue.max_size == ui_settings.ui.max_queue
@@ -184,7 +191,7 @@ class _Broken:
 def test_an_exception_while_answering_becomes_a_friendly_chat_message_not_a_traceback(
     assistant: Any, ui_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from followup_bot.ui.app import ChatPage
+    from followup_bot.ui.handlers import ChatPage
 
     page = ChatPage(_Broken(assistant), ui_settings)
     *_, (chat, _panel, state, _box, _export) = _run(page, RAT_QUESTION)
@@ -210,7 +217,7 @@ def test_a_bug_while_rendering_an_answer_also_becomes_a_friendly_message(
     def broken(*args: Any, **kwargs: Any) -> str:
         raise ValueError("render bug")
 
-    monkeypatch.setattr(render, "render_answer", broken)
+    monkeypatch.setattr(render.chat, "render_answer", broken)  # where chat_messages looks it up
     *_, (chat, _panel, state, _box, _export) = _run(app.fb_page, RAT_QUESTION)
     assert "Sorry, something went wrong" in chat[-1]["content"] and state[-1].error
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from followup_bot.models import Answer, Chunk, Citation, DocumentRecord, Passage, Verification
 from followup_bot.ui import render
 from followup_bot.ui.render import Exchange
@@ -399,3 +401,103 @@ def test_an_emptied_framing_text_cannot_remove_the_banner_or_the_disclaimer() ->
     html = render.render_answer(answered(disclaimer=""), "q", 1, RECORDS)
     assert html.endswith(f'<p class="fb-disclaimer">{render.esc(render.DEFAULT_DISCLAIMER)}</p></div>')
     assert render.DEFAULT_DISCLAIMER in render.render_draft("", " ")
+
+
+# ----------------------------------------------------------------------------- user text stays text
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "![x](http://example.test/pixel.png)",
+    "[click](javascript:alert(1))",
+    "<http://example.test>",
+    "https://example.test/a",
+    "www.example.test/b",
+    "someone@example.test",
+    '<iframe src="http://example.test/frame"></iframe>',
+    '<svg onload="alert(1)"><circle r="1"/></svg>',
+    "`code` and ``double``",
+    "[1]: http://example.test/ref",
+]
+RAW_ELEMENT = re.compile(r"<(?:img|script|iframe|svg|object|embed|video|audio|source|link|style|form|input)\b", re.I)
+
+
+def _probe(payload: str) -> tuple[str, Answer]:
+    """A follow-up whose payload sits after a blank line, as in the reviewers' probe."""
+    message = f"What about in humans?\n\n{payload}\r\nand\ragain\u2028end"
+    answer = answered(standalone_question=f"{message}? (following up on: Does aspirin prevent migraine)")
+    return message, answer
+
+
+def test_the_understood_as_line_shows_a_users_markdown_image_as_text_on_one_line() -> None:
+    message, answer = _probe("![x](http://example.test/pixel.png)")
+    html = render.render_answer(answer, message, 2, RECORDS)
+    understood = re.search(r'<p class="fb-understood">(.*?)</p>', html).group(1)
+    assert "\n" not in html and "\r" not in html and "\u2028" not in html
+    assert "What about in humans?<br><br>![x](http://example.test/pixel.png)<br>and<br>again<br>end" in understood
+    assert "<img" not in html and "example.test" not in re.sub(r">[^<]*<", "><", html)  # only in text, never markup
+
+
+def test_every_chat_message_is_one_line_of_html_in_a_block_whatever_the_user_typed() -> None:
+    for payload in PAYLOADS:
+        message, answer = _probe(payload)
+        for m in render.chat_messages([Exchange(message, answer)], RECORDS, CLINICIAN):
+            content = m["content"]
+            assert content.startswith("<div ") and content.endswith("</div>"), payload
+            assert not re.search(r"[\r\n\u2028\u2029]", content), payload
+            assert not RAW_ELEMENT.search(content), payload
+            assert "javascript:" not in re.sub(r">[^<]*<", "><", content)  # not in any tag or attribute
+            assert not re.search(r'href="(?!#fb-)', content), payload  # the only links are chips
+
+
+def test_even_a_markdown_renderer_would_leave_chat_messages_as_our_html() -> None:
+    """The Chatbot runs no Markdown; were that ever switched back on, one-line HTML blocks still pass as is."""
+    markdown_it = pytest.importorskip("markdown_it")
+    md = markdown_it.MarkdownIt("commonmark", {"html": True})
+    for payload in PAYLOADS:
+        message, answer = _probe(payload)
+        for m in render.chat_messages([Exchange(message, answer)], RECORDS, CLINICIAN):
+            assert md.render(m["content"]).strip() == m["content"], payload
+
+
+def test_links_in_framing_texts_survive_but_a_url_the_user_typed_is_never_linked() -> None:
+    assert '<a href="https://findahelpline.com"' in render.inline_markup("See https://findahelpline.com.")
+    assert render.plain_text("https://example.test/a\n<b>") == "https://example.test/a<br>&lt;b&gt;"
+    assert "<a " not in render.render_user_message("https://example.test/a")
+
+
+def test_the_export_neutralises_user_text_so_no_viewer_makes_it_a_link_image_or_element() -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    md = markdown_it.MarkdownIt("commonmark", {"html": True})
+    exchanges = []
+    for payload in PAYLOADS:
+        message, answer = _probe(payload)
+        exchanges.append(Exchange(message, answer))
+    text = render.export_markdown(
+        exchanges, RECORDS, title="T ![t](http://example.test/t.png)", banner="B", fingerprint="f"
+    )
+    html = md.render(text)
+    assert not RAW_ELEMENT.search(html)
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs and all(h.startswith("https://doi.org/") for h in hrefs), hrefs  # only the sources' DOIs
+    outside_code = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+    assert "example.test" not in outside_code  # every URL-like word sits in a code span: no GFM autolink either
+    assert "## 3. What about in humans? `![x](http://example.test/pixel.png)` and again end" in text
+    assert r"## 1. What about in humans? &lt;script&gt;" not in text and r"\<script\>alert(1)\</script\>" in text
+
+
+def test_markdown_neutralisers_keep_ordinary_text_bold_markers_and_https_links() -> None:
+    assert render.md_literal("Does aspirin (100 mg) help?") == "Does aspirin (100 mg) help?"
+    assert render.md_literal("a_b *c* [d] <e> #f") == r"a\_b \*c\* \[d\] \<e\> \#f"
+    assert render.md_literal("see `x` and http://example.test") == r"see \`x\` and `http://example.test`"
+    assert render.md_code("a `b` c") == "``a `b` c``"
+    assert render.md_prose("**Call 988** or see https://findahelpline.com.") == (
+        "**Call 988** or see https://findahelpline.com."
+    )
+    assert render.md_prose("Mice [1][2]. Not [a link](x).", ["[1]", "[2]"]) == r"Mice [1][2]. Not \[a link\](x)."
+    assert render.md_prose("[1] first. [1](http://example.test) [1]: x", ["[1]"]) == (
+        r"\[1] first. `[1](http://example.test)` \[1\]: x"
+    )
+    assert render.md_url("https://doi.org/10.1016/S0140(20)30183 <x>") == (
+        "https://doi.org/10.1016/S0140%2820%2930183%20%3Cx%3E"
+    )

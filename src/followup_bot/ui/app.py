@@ -9,42 +9,35 @@ Design choices, and why:
 - The disclaimer banner is static markup from the framing prompts; no setting can hide it, and
   every assistant message, even an error, ends with the audience's disclaimer.
 - The page loads nothing from outside the server: the default theme's fonts are bundled with
-  Gradio, our script is inlined, and answers are escaped HTML with no images.
+  Gradio, our script is inlined, and answers are escaped HTML with no images. The chat runs no
+  Markdown on messages (`render_markdown=False`): they are our own HTML, so a user's `![x](…)`
+  stays text. `guard.PageGuard` adds a Content-Security-Policy and refuses what the page does
+  not use (uploads, remote files, the proxy); run history and static workers are off.
 - Every answering event (chat, suggestions, API) shares one queue slot pool (`concurrency_id`),
   so `ui.concurrency_limit` bounds the work on the machine, not per button.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import shutil
-import tempfile
-import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from followup_bot.assistant import Assistant, InputError, normalize_audience
-from followup_bot.models import Answer
+from followup_bot.assistant import Assistant
 from followup_bot.settings import ConfigError, Settings, load_settings
 from followup_bot.ui import render
-from followup_bot.ui.feedback import append_jsonl, feedback_record
+from followup_bot.ui.guard import PageGuard, inline_script_hashes
+from followup_bot.ui.handlers import EXPORT_ROOT, ChatPage
 from followup_bot.ui.render import Exchange
 
-log = logging.getLogger("followup_bot.ui")
+__all__ = ["ChatPage", "build_app", "launch", "page_head", "resolve_auth", "serve"]
 
 AUDIENCES = [("Clinician", "clinician"), ("Patient or caregiver", "patient")]
 CONCURRENCY_ID = "answer"
-EXPORT_ROOT = Path(tempfile.gettempdir()) / "followup-bot-exports"
-EXPORT_MAX_AGE_S = 3600
-SUGGESTION_CHECK_BUDGET_S = 3.0
 CHAT_PLACEHOLDER = (
     "**Ask a follow-up question about the article and the publications it cites.**\n\n"
     "Every statement in an answer is quoted from those documents and carries a marker; "
@@ -77,245 +70,6 @@ def resolve_auth(settings: Settings) -> tuple[str, str] | None:
     return (user, password)
 
 
-class ChatPage:
-    """The handlers behind the page; one instance per app, shared by all sessions (stateless)."""
-
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
-        self.assistant = assistant
-        self.settings = settings
-        view = assistant.article()
-        self.records = view.records
-        self.chunks = view.chunks
-        self.feedback_path = settings.resolve(settings.ui.feedback_path)
-        self.fingerprint = settings.fingerprint()
-        self.suggestions = self._suggestions()
-
-    # ----------------------------------------------------------------- helpers
-
-    def _suggestions(self) -> list[str]:
-        """Questions from the article's headings; with the (cheap) extractive generator, the ones
-        the assistant can actually answer come first, so a first click rarely meets a refusal."""
-        candidates = render.suggested_questions(self.chunks.values(), self.records, limit=12)
-        if self.assistant.generator_info.provider != "extractive":
-            return candidates[: render.MAX_SUGGESTIONS]
-        answered, other = [], []
-        deadline = time.monotonic() + SUGGESTION_CHECK_BUDGET_S
-        for question in candidates:
-            if time.monotonic() > deadline:
-                other.append(question)
-                continue
-            try:
-                ok = not self.assistant.ask(question).refused
-            except Exception:  # noqa: BLE001 - a suggestion check must never stop the page from starting
-                ok = False
-            (answered if ok else other).append(question)
-        return (answered + other)[: render.MAX_SUGGESTIONS] if answered else candidates[: render.MAX_SUGGESTIONS]
-
-    @staticmethod
-    def history(exchanges: list[Exchange]) -> list[dict[str, str]]:
-        """The conversation as the assistant expects it: plain question and answer texts."""
-        turns: list[dict[str, str]] = []
-        for ex in exchanges:
-            if ex.answer is None:
-                continue
-            turns.append({"role": "user", "content": ex.question})
-            turns.append({"role": "assistant", "content": ex.answer.answer})
-        return turns
-
-    def messages(self, exchanges: list[Exchange], audience: str) -> list[dict[str, str]]:
-        return render.chat_messages(exchanges, self.records, self.assistant.disclaimer(audience))
-
-    def panel(self, exchanges: list[Exchange]) -> str:
-        return render.render_source_panel(exchanges, self.records, self.chunks)
-
-    def write_export(self, exchanges: list[Exchange]) -> str | None:
-        """The conversation as a Markdown file in a fresh folder, for the download button."""
-        if not exchanges:
-            return None
-        self._prune_exports()
-        folder = EXPORT_ROOT / uuid.uuid4().hex
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"conversation-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.md"
-        text = render.export_markdown(
-            exchanges,
-            self.records,
-            title=self.assistant.title,
-            banner=self.assistant.banner(),
-            fingerprint=self.fingerprint,
-        )
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-
-    @staticmethod
-    def _prune_exports() -> None:
-        if not EXPORT_ROOT.is_dir():
-            return
-        cutoff = time.time() - EXPORT_MAX_AGE_S
-        for folder in EXPORT_ROOT.iterdir():
-            try:
-                if folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except OSError:
-                continue
-
-    # ----------------------------------------------------------------- events
-
-    def respond(self, message: str, exchanges: list[Exchange] | None, audience: str) -> Iterator[tuple[Any, ...]]:
-        """Stream one reply: the question and a draft at once, partial text, then the final answer.
-
-        Outputs: chat messages, source panel, state, input box, export button.
-        """
-        exchanges = list(exchanges or [])
-        text = message if isinstance(message, str) else ""
-        if not text.strip():
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        audience = normalize_audience(audience)
-        disclaimer = self.assistant.disclaimer(audience)
-        shown = self.messages(exchanges, audience)
-        shown.append({"role": "user", "content": render.render_user_message(text)})
-        yield (
-            [*shown, {"role": "assistant", "content": render.render_draft("", disclaimer)}],
-            gr.skip(),
-            gr.skip(),
-            "",
-            gr.skip(),
-        )
-        partial = ""
-        try:
-            final: Answer | None = None
-            for event in self.assistant.stream(text, history=self.history(exchanges), audience=audience):
-                if isinstance(event, Answer):
-                    final = event
-                    continue
-                partial += str(event)
-                yield (
-                    [*shown, {"role": "assistant", "content": render.render_draft(partial, disclaimer)}],
-                    gr.skip(),
-                    gr.skip(),
-                    gr.skip(),
-                    gr.skip(),
-                )
-            if final is None:
-                raise RuntimeError("the assistant finished without an answer")
-            exchange = Exchange(question=text, answer=final, audience=audience)
-        except Exception:  # the reader gets an apology with a reference, the log gets the traceback
-            reference = uuid.uuid4().hex[:8]
-            log.exception("answering failed (reference %s)", reference)
-            exchange = Exchange(question=text, error=reference, audience=audience)
-        try:
-            done = [*exchanges, exchange]
-            chat, panel = self.messages(done, audience), self.panel(done)
-        except Exception:  # a rendering bug must not leave the reader with a stuck draft
-            reference = uuid.uuid4().hex[:8]
-            log.exception("rendering the answer failed (reference %s)", reference)
-            done = [*exchanges, Exchange(question=text, error=reference, audience=audience)]
-            chat, panel = self.messages(done, audience), self.panel(done)
-        yield chat, panel, done, gr.skip(), self._export_update(done)
-
-    def _export_update(self, exchanges: list[Exchange]) -> Any:
-        try:
-            path = self.write_export(exchanges)
-        except Exception:  # a failed export must not hide the answer
-            log.exception("writing the conversation export failed")
-            return gr.skip()
-        return gr.update(value=path, interactive=path is not None)
-
-    def clear(self) -> tuple[Any, ...]:
-        """Forget the conversation (outputs: chat, panel, state, input, export button, feedback status)."""
-        return [], self.panel([]), [], "", gr.update(value=None, interactive=False), ""
-
-    def feedback(self, rating: str, comment: str, exchanges: list[Exchange] | None) -> tuple[str, Any]:
-        """Record a rating of the latest answer (outputs: status line, comment box)."""
-        latest = next(
-            ((i, ex) for i, ex in reversed(list(enumerate(exchanges or [], 1))) if ex.answer is not None), None
-        )
-        if latest is None:
-            return '<p class="fb-status">Ask a question first: feedback applies to the latest answer.</p>', gr.skip()
-        turn, ex = latest
-        assert ex.answer is not None
-        try:
-            record = feedback_record(
-                question=ex.question,
-                answer=ex.answer,
-                rating=rating,
-                comment=comment or "",
-                fingerprint=self.fingerprint,
-                audience=ex.audience,
-            )
-            append_jsonl(self.feedback_path, record)
-        except Exception:  # feedback must never break the page
-            log.exception("saving feedback failed")
-            return (
-                '<p class="fb-status fb-status-error">Sorry, your feedback could not be saved. Please try again.</p>',
-                gr.skip(),
-            )
-        word = "helpful" if rating == "helpful" else "not helpful"
-        return f'<p class="fb-status fb-status-ok">Thank you. Answer {turn} was marked {word}.</p>', ""
-
-    def audience_note(self, audience: str) -> str:
-        return render.render_audience_note(self.assistant.disclaimer(audience))
-
-    # ----------------------------------------------------------------- API
-
-    def invalid(self, message: str, audience: str) -> dict[str, Any]:
-        """A friendly invalid_input Answer for malformed API calls (bad history_json)."""
-        generator = self.assistant.generator_info
-        answer = Answer(
-            answer=message,
-            refused=True,
-            refusal_reason="invalid_input",
-            triage="invalid_input",
-            disclaimer=self.assistant.disclaimer(audience),
-            audience=normalize_audience(audience),
-            generator=generator,
-        )
-        return answer.model_dump(mode="json")
-
-    def api_ask(self, question: str, history_json: str = "[]", audience: str = "clinician") -> dict[str, Any]:
-        audience = audience if isinstance(audience, str) else "clinician"
-        raw = history_json if isinstance(history_json, str) else "[]"
-        try:
-            history = json.loads(raw) if raw.strip() else []
-        except json.JSONDecodeError as exc:
-            return self.invalid(
-                f"history_json is not valid JSON ({exc.msg} at character {exc.pos}); send a JSON list of "
-                '{"role": "user" | "assistant", "content": "..."} messages, or "[]".',
-                audience,
-            )
-        if not isinstance(history, list):
-            return self.invalid('history_json must be a JSON list of {"role", "content"} messages, or "[]".', audience)
-        try:
-            answer = self.assistant.ask(
-                question if isinstance(question, str) else "", history=history, audience=audience
-            )
-        except InputError as exc:
-            return self.invalid(f"history_json: {exc}.", audience)
-        except Exception as exc:  # API callers get a message, not a traceback
-            reference = uuid.uuid4().hex[:8]
-            log.exception("API answering failed (reference %s)", reference)
-            raise gr.Error(f"The assistant could not answer (reference {reference}). Please try again.") from exc
-        return answer.model_dump(mode="json")
-
-
-def _header(title: str) -> str:
-    return (
-        '<header class="fb-header"><p class="fb-kicker">Follow-up questions</p>'
-        f'<h1 class="fb-h1">{render.esc(title)}</h1>'
-        '<p class="fb-sub">Answers come only from the article and the publications it cites, '
-        "each statement quoted and marked.</p></header>"
-    )
-
-
-def _footer(assistant: Assistant, settings: Settings) -> str:
-    generator = assistant.generator_info
-    return (
-        '<p class="fb-footer">Answers by the <code>'
-        f"{render.esc(generator.provider)}</code> generator ({render.esc(generator.model or 'default')}) · configuration "
-        f"<code>{render.esc(settings.fingerprint())}</code> · feedback is stored on this server only.</p>"
-    )
-
-
 def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
     """Build the page (not launched); tests launch it on a free port, `serve` on the configured one."""
     settings = settings or assistant.settings
@@ -324,7 +78,7 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
     answering: dict[str, Any] = {"concurrency_id": CONCURRENCY_ID, "show_progress": "hidden", **private}
 
     with gr.Blocks(title=f"Follow-up questions: {assistant.title}", analytics_enabled=False) as demo:
-        gr.HTML(_header(assistant.title), elem_id="fb-header-wrap")
+        gr.HTML(render.render_header(assistant.title), elem_id="fb-header-wrap")
         gr.HTML(render.render_banner(assistant.banner()), elem_id="fb-banner-wrap")
         state = gr.State([])
         with gr.Row(equal_height=False, elem_id="fb-main"):
@@ -342,6 +96,9 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
                     buttons=[],
                     feedback_options=None,
                     latex_delimiters=[],
+                    render_markdown=False,  # messages are our escaped HTML: Markdown must not re-read them
+                    sanitize_html=True,
+                    allow_tags=False,
                     placeholder=CHAT_PLACEHOLDER,
                     layout="bubble",
                     autoscroll=True,
@@ -398,7 +155,9 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
                     status = gr.HTML("", elem_id="fb-feedback-status")
             with gr.Column(scale=2, min_width=320, elem_id="fb-sources-col"):
                 panel = gr.HTML(page.panel([]), elem_id="fb-sources")
-        gr.HTML(_footer(assistant, settings), elem_id="fb-footer-wrap")
+        generator = assistant.generator_info
+        footer = render.render_footer(generator.provider, generator.model, page.fingerprint)
+        gr.HTML(footer, elem_id="fb-footer-wrap")
 
         outputs = [chatbot, panel, state, box, download]
         box.submit(page.respond, [box, state, audience], outputs, **answering)
@@ -437,8 +196,13 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID)
 
     demo.queue(default_concurrency_limit=settings.ui.concurrency_limit, max_size=settings.ui.max_queue)
-    demo.fb_page = page  # type: ignore[attr-defined]  # tests reach the handlers without a browser
+    demo.fb_page = page  # tests reach the handlers without a browser
     return demo
+
+
+def page_head() -> str:
+    """What `launch(head=...)` adds to the page: page-level CSS, and the chips script (hashed by the CSP)."""
+    return f"<style>{asset('page.css')}</style><script>{asset('chips.js')}</script>"
 
 
 def launch(
@@ -451,8 +215,15 @@ def launch(
     prevent_thread_lock: bool = False,
     quiet: bool = False,
 ) -> str:
-    """Start the server with the page's theme, CSS and script; returns the local URL."""
+    """Start the server with the page's theme, CSS and script; returns the local URL.
+
+    Besides the look: `PageGuard` (CSP, no uploads or remote files), no run history (it would keep
+    readers' questions in the browser and add routes that call the Hugging Face Hub), no static
+    file workers (they would serve uploads and files on ports the guard does not cover), and a
+    one-byte upload cap in case a future route escaped the guard.
+    """
     EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
+    head = page_head()
     server_name = host or settings.ui.host
     server_port = port or settings.ui.port
     try:
@@ -473,8 +244,12 @@ def launch(
             footer_links=["api"],
             theme=page_theme(),
             css=asset("style.css"),
-            head=f"<style>{asset('page.css')}</style><script>{asset('chips.js')}</script>",
+            head=head,
             allowed_paths=[str(EXPORT_ROOT)],
+            app_kwargs={"middleware": [Middleware(PageGuard, script_hashes=inline_script_hashes(head))]},
+            run_history=False,
+            num_workers=0,
+            max_file_size=1,
         )
     except OSError as exc:
         raise ConfigError(

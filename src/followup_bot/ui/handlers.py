@@ -1,0 +1,258 @@
+"""The handlers behind the chat page: answering (streamed), feedback, export, clear, and `/ask`.
+
+Kept apart from the layout (app.py) so they can be driven directly in tests without a browser.
+They use only the public `Assistant` API (`ask`, `stream`, `article()`, `title`, `banner()`,
+`disclaimer()`, `generator_info`); nothing reaches the components behind it. Any failure while
+answering or rendering becomes an apology with a reference the operator can find in the log,
+never a traceback and never a draft stuck on screen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from followup_bot.assistant import Assistant, InputError, normalize_audience
+from followup_bot.models import Answer
+from followup_bot.settings import Settings
+from followup_bot.ui import render
+from followup_bot.ui.feedback import append_jsonl, feedback_record
+from followup_bot.ui.render import Exchange
+
+log = logging.getLogger("followup_bot.ui")
+
+EXPORT_ROOT = Path(tempfile.gettempdir()) / "followup-bot-exports"
+EXPORT_MAX_AGE_S = 3600
+SUGGESTION_CHECK_BUDGET_S = 3.0
+
+
+class ChatPage:
+    """The handlers behind the page; one instance per app, shared by all sessions (stateless)."""
+
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        view = assistant.article()
+        self.records = view.records
+        self.chunks = view.chunks
+        self.feedback_path = settings.resolve(settings.ui.feedback_path)
+        self.fingerprint = settings.fingerprint()
+        self.suggestions = self._suggestions()
+
+    # ----------------------------------------------------------------- helpers
+
+    def _suggestions(self) -> list[str]:
+        """Questions from the article's headings; with the (cheap) extractive generator, the ones
+        the assistant can actually answer come first, so a first click rarely meets a refusal."""
+        candidates = render.suggested_questions(self.chunks.values(), self.records, limit=12)
+        if self.assistant.generator_info.provider != "extractive":
+            return candidates[: render.MAX_SUGGESTIONS]
+        answered: list[str] = []
+        other: list[str] = []
+        deadline = time.monotonic() + SUGGESTION_CHECK_BUDGET_S
+        for question in candidates:
+            if time.monotonic() > deadline:
+                other.append(question)
+                continue
+            try:
+                ok = not self.assistant.ask(question).refused
+            except Exception:  # noqa: BLE001 - a suggestion check must never stop the page from starting
+                ok = False
+            (answered if ok else other).append(question)
+        return (answered + other)[: render.MAX_SUGGESTIONS] if answered else candidates[: render.MAX_SUGGESTIONS]
+
+    @staticmethod
+    def history(exchanges: list[Exchange]) -> list[dict[str, str]]:
+        """The conversation as the assistant expects it: plain question and answer texts."""
+        turns: list[dict[str, str]] = []
+        for ex in exchanges:
+            if ex.answer is None:
+                continue
+            turns.append({"role": "user", "content": ex.question})
+            turns.append({"role": "assistant", "content": ex.answer.answer})
+        return turns
+
+    def messages(self, exchanges: list[Exchange], audience: str) -> list[dict[str, str]]:
+        return render.chat_messages(exchanges, self.records, self.assistant.disclaimer(audience))
+
+    def panel(self, exchanges: list[Exchange]) -> str:
+        return render.render_source_panel(exchanges, self.records, self.chunks)
+
+    def write_export(self, exchanges: list[Exchange]) -> str | None:
+        """The conversation as a Markdown file in a fresh folder, for the download button."""
+        if not exchanges:
+            return None
+        self._prune_exports()
+        folder = EXPORT_ROOT / uuid.uuid4().hex
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"conversation-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.md"
+        text = render.export_markdown(
+            exchanges,
+            self.records,
+            title=self.assistant.title,
+            banner=self.assistant.banner(),
+            fingerprint=self.fingerprint,
+        )
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    @staticmethod
+    def _prune_exports() -> None:
+        if not EXPORT_ROOT.is_dir():
+            return
+        cutoff = time.time() - EXPORT_MAX_AGE_S
+        for folder in EXPORT_ROOT.iterdir():
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue
+
+    # ----------------------------------------------------------------- events
+
+    def respond(self, message: str, exchanges: list[Exchange] | None, audience: str) -> Iterator[tuple[Any, ...]]:
+        """Stream one reply: the question and a draft at once, partial text, then the final answer.
+
+        Outputs: chat messages, source panel, state, input box, export button.
+        """
+        exchanges = list(exchanges or [])
+        text = message if isinstance(message, str) else ""
+        if not text.strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        audience = normalize_audience(audience)
+        disclaimer = self.assistant.disclaimer(audience)
+        shown = self.messages(exchanges, audience)
+        shown.append({"role": "user", "content": render.render_user_message(text)})
+        yield (
+            [*shown, {"role": "assistant", "content": render.render_draft("", disclaimer)}],
+            gr.skip(),
+            gr.skip(),
+            "",
+            gr.skip(),
+        )
+        partial = ""
+        try:
+            final: Answer | None = None
+            for event in self.assistant.stream(text, history=self.history(exchanges), audience=audience):
+                if isinstance(event, Answer):
+                    final = event
+                    continue
+                partial += str(event)
+                yield (
+                    [*shown, {"role": "assistant", "content": render.render_draft(partial, disclaimer)}],
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                )
+            if final is None:
+                raise RuntimeError("the assistant finished without an answer")
+            exchange = Exchange(question=text, answer=final, audience=audience)
+        except Exception:  # the reader gets an apology with a reference, the log gets the traceback
+            reference = uuid.uuid4().hex[:8]
+            log.exception("answering failed (reference %s)", reference)
+            exchange = Exchange(question=text, error=reference, audience=audience)
+        try:
+            done = [*exchanges, exchange]
+            chat, panel = self.messages(done, audience), self.panel(done)
+        except Exception:  # a rendering bug must not leave the reader with a stuck draft
+            reference = uuid.uuid4().hex[:8]
+            log.exception("rendering the answer failed (reference %s)", reference)
+            done = [*exchanges, Exchange(question=text, error=reference, audience=audience)]
+            chat, panel = self.messages(done, audience), self.panel(done)
+        yield chat, panel, done, gr.skip(), self._export_update(done)
+
+    def _export_update(self, exchanges: list[Exchange]) -> Any:
+        try:
+            path = self.write_export(exchanges)
+        except Exception:  # a failed export must not hide the answer
+            log.exception("writing the conversation export failed")
+            return gr.skip()
+        return gr.update(value=path, interactive=path is not None)
+
+    def clear(self) -> tuple[Any, ...]:
+        """Forget the conversation (outputs: chat, panel, state, input, export button, feedback status)."""
+        return [], self.panel([]), [], "", gr.update(value=None, interactive=False), ""
+
+    def feedback(self, rating: str, comment: str, exchanges: list[Exchange] | None) -> tuple[str, Any]:
+        """Record a rating of the latest answer (outputs: status line, comment box)."""
+        latest = next(
+            ((i, ex) for i, ex in reversed(list(enumerate(exchanges or [], 1))) if ex.answer is not None), None
+        )
+        if latest is None:
+            return '<p class="fb-status">Ask a question first: feedback applies to the latest answer.</p>', gr.skip()
+        turn, ex = latest
+        assert ex.answer is not None
+        try:
+            record = feedback_record(
+                question=ex.question,
+                answer=ex.answer,
+                rating=rating,
+                comment=comment or "",
+                fingerprint=self.fingerprint,
+                audience=ex.audience,
+            )
+            append_jsonl(self.feedback_path, record)
+        except Exception:  # feedback must never break the page
+            log.exception("saving feedback failed")
+            return (
+                '<p class="fb-status fb-status-error">Sorry, your feedback could not be saved. Please try again.</p>',
+                gr.skip(),
+            )
+        word = "helpful" if rating == "helpful" else "not helpful"
+        return f'<p class="fb-status fb-status-ok">Thank you. Answer {turn} was marked {word}.</p>', ""
+
+    def audience_note(self, audience: str) -> str:
+        return render.render_audience_note(self.assistant.disclaimer(audience))
+
+    # ----------------------------------------------------------------- API
+
+    def invalid(self, message: str, audience: str) -> dict[str, Any]:
+        """A friendly invalid_input Answer for malformed API calls (bad history_json)."""
+        generator = self.assistant.generator_info
+        answer = Answer(
+            answer=message,
+            refused=True,
+            refusal_reason="invalid_input",
+            triage="invalid_input",
+            disclaimer=self.assistant.disclaimer(audience),
+            audience=normalize_audience(audience),
+            generator=generator,
+        )
+        return answer.model_dump(mode="json")
+
+    def api_ask(self, question: str, history_json: str = "[]", audience: str = "clinician") -> dict[str, Any]:
+        audience = audience if isinstance(audience, str) else "clinician"
+        raw = history_json if isinstance(history_json, str) else "[]"
+        try:
+            history = json.loads(raw) if raw.strip() else []
+        except json.JSONDecodeError as exc:
+            return self.invalid(
+                f"history_json is not valid JSON ({exc.msg} at character {exc.pos}); send a JSON list of "
+                '{"role": "user" | "assistant", "content": "..."} messages, or "[]".',
+                audience,
+            )
+        if not isinstance(history, list):
+            return self.invalid('history_json must be a JSON list of {"role", "content"} messages, or "[]".', audience)
+        try:
+            answer = self.assistant.ask(
+                question if isinstance(question, str) else "", history=history, audience=audience
+            )
+        except InputError as exc:
+            return self.invalid(f"history_json: {exc}.", audience)
+        except Exception as exc:  # API callers get a message, not a traceback
+            reference = uuid.uuid4().hex[:8]
+            log.exception("API answering failed (reference %s)", reference)
+            raise gr.Error(f"The assistant could not answer (reference {reference}). Please try again.") from exc
+        return answer.model_dump(mode="json")
