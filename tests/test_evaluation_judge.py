@@ -19,7 +19,8 @@ REF1_METHODS = (
 )
 REF1_FOOD = (
     "Lamotrigine did not change the breakpoint for food, did not change cue-triggered reinstatement of food "
-    "seeking, and did not change spontaneous locomotor activity, so the effect was specific to ketamine rather than a general loss of motivation or movement."
+    "seeking, and did not change spontaneous locomotor activity, so the effect was specific to ketamine rather than a "
+    "general loss of motivation or movement."
 )
 REF1_REINSTATE = (
     "Lamotrigine prevented reinstatement of ketamine seeking triggered by cues and by a ketamine priming injection."
@@ -32,18 +33,23 @@ OLANZAPINE = "Olanzapine: one paper found no effect on ketamine's acute psychoto
 HALOPERIDOL = "Haloperidol: one paper found an interaction with ketamine and two did not."
 VERAART_AIM = (
     "Ketamine for depression is often given on top of other psychiatric drugs, but good information on "
-    "drug-drug interactions has been lacking. This systematic review searched MEDLINE and Web of Science for pharmacodynamic interactions between ketamine and mood stabilizers, benzodiazepines, monoamine oxidase inhibitors (MAOIs), antipsychotics and psychostimulants. Twenty-four studies were included."
+    "drug-drug interactions has been lacking. This systematic review searched MEDLINE and Web of Science for "
+    "pharmacodynamic interactions between ketamine and mood stabilizers, benzodiazepines, monoamine oxidase inhibitors "
+    "(MAOIs), antipsychotics and psychostimulants. Twenty-four studies were included."
 )
 PRISMA = (
     "PubMed and Web of Science were searched following the PRISMA 2020 method, and seventeen studies were included."
 )
 MATHEW = (
     "Mathew et al. 2010: a randomized, double-blind, placebo-controlled trial in 26 medication-free patients with "
-    "treatment-resistant major depression. Patients took lamotrigine 300 mg or placebo by mouth 2 hours before a single intravenous ketamine infusion (0.5 mg/kg over 40 minutes). Lamotrigine did not reduce ketamine's side effects and did not enhance its antidepressant effect."
+    "treatment-resistant major depression. Patients took lamotrigine 300 mg or placebo by mouth 2 hours before a "
+    "single intravenous ketamine infusion (0.5 mg/kg over 40 minutes). Lamotrigine did not reduce ketamine's side "
+    "effects and did not enhance its antidepressant effect."
 )
 ABDALLAH = (
     "Abdallah et al. 2017: a randomized, double-blind, placebo-controlled crossover study in 22 patients with "
-    "treatment-resistant depression and 29 healthy controls. Lamotrigine 300 mg or placebo was given about 2 hours before a ketamine infusion."
+    "treatment-resistant depression and 29 healthy controls. Lamotrigine 300 mg or placebo was given about 2 hours "
+    "before a ketamine infusion."
 )
 VOLUNTEERS = (
     "In a randomized study of 16 healthy volunteers, lamotrigine significantly reduced ketamine-induced "
