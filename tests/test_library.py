@@ -31,13 +31,16 @@ def run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([BOT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
-def snapshot(home: Path) -> dict[str, bytes]:
-    """Every file of the library folder and the store, with its bytes: "nothing touched" is checkable."""
-    out = {}
-    for root in (home / "library", home / "chroma"):
-        for p in sorted(root.rglob("*")) if root.exists() else []:
-            if p.is_file() and p.name != ".ingest.lock":
-                out[str(p.relative_to(home))] = p.read_bytes()
+def snapshot(home: Path) -> dict[str, object]:
+    """Every library file with its bytes, and every indexed article with its passage count.
+
+    The store is compared by what it holds, not by its bytes: opening SQLite rewrites its header.
+    """
+    out: dict[str, object] = {}
+    for p in sorted((home / "library").rglob("*")):
+        if p.is_file():
+            out[str(p.relative_to(home))] = p.read_bytes()
+    out["articles"] = json.loads(run(["articles", "--json"], home).stdout)["articles"]
     return out
 
 

@@ -94,6 +94,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "src/followup_bot/triage_model.json"))
     parser.add_argument("--C", type=float, default=4.0)
     parser.add_argument("--recall", type=float, default=0.97, help="held-out-writer recall the thresholds keep")
+    parser.add_argument("--held-out", help="also write each message's held-out-writer scores here (JSONL)")
     args = parser.parse_args()
     from sklearn.linear_model import LogisticRegression
 
@@ -119,7 +120,19 @@ def main() -> int:
         model.fit(X[g != writer], y[g != writer])
         mine = [(t, lab) for t, lab, gr in zip(texts, labels, groups, strict=True) if gr == writer]
         scores = max_scores(model, encode, [t for t, _ in mine])
+        whole = model.predict_proba(encode([t for t, _ in mine]))
         held += [(writer, lab, s) for (_, lab), s in zip(mine, scores, strict=True)]
+        if args.held_out:
+            with open(args.held_out, "a", encoding="utf-8") as fh:
+                for (text, lab), s, w in zip(mine, scores, whole, strict=True):
+                    row = {
+                        "writer": writer,
+                        "label": lab,
+                        "text": text,
+                        "max": s.round(4).tolist(),
+                        "whole": w.round(4).tolist(),
+                    }
+                    fh.write(json.dumps(row) + "\n")
     thresholds = {}
     for k, label in ((1, "emergency"), (2, "crisis")):
         positive = sorted(s[k] for _, lab, s in held if lab == label)

@@ -83,9 +83,16 @@ class Importer:
     def __init__(self, settings: Settings, embedder: SentenceTransformerEmbeddings | None = None) -> None:
         self.settings = settings
         self.folder = settings.resolve(settings.library.dir)
-        self.client = make_client(settings)
+        self._client: Any = None
         self._embedder = embedder
         self.reserved = {corpus_manifest(settings).id}
+
+    @property
+    def client(self) -> Any:
+        """The store is opened only when an article has been read whole: a bad file never touches it."""
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
 
     def run(self, paths: list[Path], progress: Progress | None = None) -> tuple[list[Imported], list[Failure]]:
         done: list[Imported] = []

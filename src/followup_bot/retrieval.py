@@ -15,7 +15,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from followup_bot.citations import sources_in
-from followup_bot.lexicon.records import BIBLIOGRAPHIC
+from followup_bot.lexicon.records import BIBLIOGRAPHIC, BY_NUMBER
 from followup_bot.models import Chunk, DocumentRecord, Passage
 from followup_bot.settings import RetrievalSettings
 from followup_bot.text import content_terms, key_words, words
@@ -58,12 +58,18 @@ def _unit(scores: np.ndarray) -> np.ndarray:
 
 
 def named_sources(question: str, records: dict[str, DocumentRecord], by_type: bool = False) -> set[str]:
-    """Documents a question names: by first author's surname ("the Adnan review") or, with
-    `by_type`, by a word of its study type that no other document shares ("the case report",
-    "the rat study"). Both come from the manifest, so this works for any corpus."""
+    """Documents a question names: by their number in the article ("reference 12"), by first author's
+    surname ("the Adnan review") or, with `by_type`, by a word of its study type that no other
+    document shares ("the case report", "the rat study"). All come from the manifest, so this works
+    for any article."""
     tokens = set(words(question))
     stems = set(content_terms(question))
     named = set()
+    numbered = {str(r.reference_number): r.id for r in records.values() if r.reference_number is not None}
+    for match in BY_NUMBER.finditer(question):
+        number = match.group(1) or match.group(2)
+        if number in numbered:
+            named.add(numbered[number])
     type_owner: dict[str, set[str]] = {}
     for record in records.values():
         if record.kind == "article":

@@ -92,7 +92,15 @@ def weigh_evidence(state: State, c: Components) -> State:
     # A personal question ("can I take it with X?") still deserves the general evidence next to
     # the prescriber statement, so its words need not all be covered.
     evidence = index.abstention.decide(
-        ranked, chosen, key, surface, found.vector, sa.message, bool(topic), lenient=verdict.personal_dose
+        ranked,
+        chosen,
+        key,
+        surface,
+        found.vector,
+        sa.message,
+        bool(topic),
+        lenient=verdict.personal_dose,
+        named=found.named,
     )
     return replace(state, evidence=evidence)
 

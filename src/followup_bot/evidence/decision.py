@@ -23,6 +23,7 @@ from followup_bot.evidence.answer_types import missing_types
 from followup_bot.evidence.ranking import ScoredSentence
 from followup_bot.evidence.terms import KeyTerms, WordVectors
 from followup_bot.lexicon.drugs import looks_like_drug
+from followup_bot.lexicon.records import BIBLIOGRAPHIC
 from followup_bot.models import Chunk
 from followup_bot.settings import EvidenceSettings
 from followup_bot.text import content_terms, english_frequency, words
@@ -221,6 +222,12 @@ class AbstentionJudge:
         }
         return features, critical, absent_types
 
+    def _record_of_named(self, chosen: list[ScoredSentence], named: frozenset[str], message: str) -> bool:
+        if not chosen or not named or not BIBLIOGRAPHIC.search(message):
+            return False
+        chunk = self.chunks.get(chosen[0].chunk_id)
+        return chunk is not None and chunk.kind == "record" and chunk.source_id in named
+
     def decide(
         self,
         ranked: list[ScoredSentence],
@@ -231,8 +238,13 @@ class AbstentionJudge:
         message: str,
         is_followup: bool,
         lenient: bool,
+        named: frozenset[str] = frozenset(),
     ) -> Evidence:
-        """Answer or abstain, in a fixed order: no evidence, another drug, a missing answer type, the model."""
+        """Answer or abstain, in a fixed order: no evidence, another drug, a missing answer type, the model.
+
+        A question about a publication's record that names the publication ("who wrote reference 12?",
+        "how sure is the match for reference 3?") is answered from that record when it leads the evidence.
+        """
         s = self.settings
         best = ranked[0].score if ranked else -1.0
         cov, missing = self.coverage(chosen, key, surface)
@@ -250,6 +262,8 @@ class AbstentionJudge:
             # "What percentage…?", "how old…?": on-topic evidence without the kind of answer asked for.
             kinds = " and a ".join(absent_types)
             abstain, reason = True, f"the question asks for a {kinds} that the evidence does not give"
+        elif self._record_of_named(chosen, named, message):
+            pass
         elif self.model is not None:
             probability = self.model.probability(features)
             if probability >= self.model.threshold:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from followup_bot.lexicon.records import BY_NUMBER
 from followup_bot.models import Chunk, DocumentRecord
 from followup_bot.settings import EvidenceSettings
 from followup_bot.text import content_terms, english_frequency, expand_abbreviations, key_words, stem
@@ -132,6 +133,7 @@ class KeyTerms:
         surface = {} if surface is None else surface
         s = self.settings
         terms: dict[str, float] = {}
+        message = BY_NUMBER.sub(" ", message)  # "reference 12" names a publication; it is not a subject
         message = expand_abbreviations(message, keep=lambda w: self.weights.known(stem(w.lower())))
         for w in key_words(message):
             t = self.term(w)

@@ -21,3 +21,10 @@ BIBLIOGRAPHIC = re.compile(
     r"which (?:paper|publication|source|reference|article) (?:reported|found|said|showed|described|was|is|did))\b",
     re.I,
 )
+# "reference 12", "ref. 12", "citation #3", "[12]": a cited work named by its number in the article.
+# The words address a publication; they are not a subject the evidence must contain.
+BY_NUMBER = re.compile(
+    r"\b(?:references?|refs?\.?|citations?|cited (?:work|paper|study)|sources?)\s*(?:no\.?|number|#)?\s*(\d{1,3})\b|"
+    r"\[(\d{1,3})\]",
+    re.I,
+)
