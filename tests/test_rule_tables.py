@@ -11,6 +11,7 @@ import pytest
 from followup_bot.evidence.answer_types import ANSWER_TYPES
 from followup_bot.settings import SafetySettings
 from followup_bot.triage import ALL_RULES, SafetyTriage, clean_message
+from followup_bot.triage.context_rules import CONTEXT_CUES
 
 SAFETY_KINDS = {"crisis", "emergency", "emergency_plain", "personal_dose", "injection", "injection_framing"}
 
@@ -20,16 +21,19 @@ def normalised(message: str) -> str:
     return clean_message(message).lower().replace("’", "'")
 
 
+TABLES = (*ALL_RULES, *CONTEXT_CUES)
+
+
 def test_every_rule_has_a_unique_name_and_at_least_two_examples_each_way() -> None:
-    names = [r.name for r in ALL_RULES]
+    names = [r.name for r in TABLES]
     assert len(names) == len(set(names))
-    thin = [r.name for r in ALL_RULES if len(r.fires_on) < 2 or len(r.quiet_on) < 2]
+    thin = [r.name for r in TABLES if len(r.fires_on) < 2 or len(r.quiet_on) < 2]
     assert not thin, f"rules without two fires_on and two quiet_on examples: {thin}"
 
 
 @pytest.mark.parametrize(
     "rule,message,should_fire",
-    [(r, m, True) for r in ALL_RULES for m in r.fires_on] + [(r, m, False) for r in ALL_RULES for m in r.quiet_on],
+    [(r, m, True) for r in TABLES for m in r.fires_on] + [(r, m, False) for r in TABLES for m in r.quiet_on],
     ids=lambda v: v.name if hasattr(v, "pattern") else (v if isinstance(v, str) else ""),
 )
 def test_each_triage_rule_fires_on_its_examples_and_stays_quiet_on_its_near_misses(

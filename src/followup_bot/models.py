@@ -156,6 +156,9 @@ class Answer(BaseModel):
     # Why triage decided: the rule-table row that fired (see triage/rules.py).
     triage: str | None = None
     triage_rule: str | None = None
+    # When the learned triage model decided (no rule fired): its name and its probability for the kind.
+    triage_model: str | None = None
+    triage_score: float | None = None
     # The article this answer is about (its passages are the only ones it may quote).
     article_id: str | None = None
 

@@ -26,7 +26,7 @@ log = logging.getLogger("followup_bot.stages")
 
 def triage(state: State, c: Components) -> State:
     """Emergency, crisis, invalid input and injected instructions are recognised before anything else."""
-    verdict = c.triage.check(state.request.message)
+    verdict = c.triage.check(state.request.message, state.request.history)
     terminal: TerminalKind | None = None
     if verdict.kind != "ok":
         terminal = verdict.kind

@@ -301,13 +301,24 @@ class PromptSettings(_Section):
 
 
 class SafetySettings(_Section):
+    triage_model: str = Field(
+        "builtin",
+        description="Learned triage signal next to the rules: 'builtin' (trained by eval/triage/train_classifier.py "
+        "and shipped in the package), a path to such a JSON file, or 'rules' for the rules alone.",
+    )
     max_message_chars: int = Field(
         4000, ge=100, le=100000, description="Longer messages are declined with a clear message."
     )
-    emergency_number: str = Field(
-        "911 (US) or your local emergency number (112 in the EU, 999 in the UK)",
-        description="How the emergency reply names emergency services.",
+    locale: Literal["US", "UK", "EU", "CA", "AU", "NZ", "IE", "IN"] = Field(
+        "US",
+        description="Where readers are: chooses the emergency, poison-control and crisis numbers the safety replies "
+        "give first (see framing.LOCALES); the three fields below override them one by one.",
     )
+    emergency_number: str = Field(
+        "", description="How the emergency reply names emergency services; empty: the locale's number."
+    )
+    poison_control: str = Field("", description="The poison-control line for poisonings; empty: the locale's.")
+    crisis_line: str = Field("", description="The crisis line the crisis reply leads with; empty: the locale's.")
 
 
 class UISettings(_Section):

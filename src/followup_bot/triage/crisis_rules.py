@@ -30,10 +30,10 @@ CRISIS: tuple[Rule, ...] = (
     rule(
         "suicide_then_person",
         "crisis",
-        r"\bsuicid\w*\b[^.?!]{0,40}\b(?:i|i'm|im|me|my|feel|feeling|thinking|thoughts|plan|want|been|friend|he|she|son|"
+        r"\bsuicid\w*\b[^.?!]{0,40}\b(?:i|i'm|im|me|my|feel|feeling|thinking|plan|want|been|friend|he|she|son|"
         r"daughter)\b",
         ("suicidal thoughts keep coming to me", "suicide is all my friend talks about"),
-        ("suicide rates in the trial", "is suicide listed as a risk"),
+        ("suicide rates in the trial", "which drugs carry a warning about suicidal thoughts"),
     ),
     rule(
         "person_then_suicide",
