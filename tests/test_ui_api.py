@@ -335,7 +335,7 @@ def test_the_page_opens_the_article_its_url_names_with_an_empty_conversation(
     letter = library_assistant.article(LETTER)
     assert shown["article"] == LETTER and shown["picker"]["value"] == LETTER
     assert (f"{letter.title} — {LETTER}", LETTER) in shown["picker"]["choices"]
-    assert letter.title in shown["header"] and letter.title in shown["banner"] and shown["notice"] == ""
+    assert letter.title in shown["header"] and letter.title in shown["banner"] and shown["notice"]["visible"] is False
     assert shown["chat"] == [] and shown["state"] == [] and shown["export"]["interactive"] is False
     assert (
         "No answers yet" in shown["panel"]
@@ -356,8 +356,9 @@ def test_an_unknown_article_in_the_url_opens_the_default_article_with_an_escaped
     shown = _opened(list(page.load(SimpleNamespace(query_params={"article": "<img src=x onerror=alert(1)>"}))))
     default = library_assistant.article()
     assert shown["article"] == default.id and default.title in shown["header"]
-    assert "is not in the library" in shown["notice"] and "&lt;img src=x onerror=alert(1)&gt;" in shown["notice"]
-    assert "<img" not in shown["notice"]
+    notice = shown["notice"]["value"]
+    assert shown["notice"]["visible"] is True and "is not in the library" in notice
+    assert "&lt;img src=x onerror=alert(1)&gt;" in notice and "<img" not in notice
 
 
 def test_answers_use_the_sessions_article_and_switching_article_starts_a_new_conversation(

@@ -108,7 +108,7 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
             interactive=True,
             elem_id="fb-article",
         )
-        notice = gr.HTML("", elem_id="fb-article-notice")
+        notice = gr.HTML("", elem_id="fb-article-notice", visible=False)
         banner = gr.HTML(render.render_banner(assistant.banner(default.id)), elem_id="fb-banner-wrap")
         state = gr.State([])
         article = gr.State(default.id)

@@ -242,7 +242,7 @@ class ChatPage:
             picker,
             render.render_header(view.title),
             render.render_banner(self.assistant.banner(view.id)),
-            notice,
+            gr.update(value=notice, visible=bool(notice)),
             [],
             render.render_source_panel([], view.records, view.chunks),
             [],
