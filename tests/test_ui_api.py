@@ -318,10 +318,22 @@ def test_suggested_questions_are_built_from_the_articles_headings(app: Any, assi
 
 
 def _opened(updates: list[tuple]) -> dict[str, Any]:
-    """What opening an article showed: the first update, with the suggestions of the last one."""
-    names = ["article", "picker", "header", "banner", "notice", "chat", "panel", "state", "box", "export", "status"]
-    first, last = updates[0], updates[-1]
-    return {**dict(zip(names, first, strict=False)), "block": last[11], "buttons": list(last[12:])}
+    """What the page shows once an article is open: each output's last update (skips change nothing)."""
+    import gradio as gr
+
+    names = ["article", "picker", "header", "banner", "notice", "chat", "panel", "state", "export", "status"]
+    names += ["block", *(f"button{i}" for i in range(6))]
+    shown: dict[str, Any] = {}
+    for update in updates:
+        assert len(update) == len(names)
+        for name, value in zip(names, update, strict=True):
+            if value == gr.skip():
+                continue
+            if isinstance(value, dict) and isinstance(shown.get(name), dict):
+                value = {**shown[name], **value}
+            shown[name] = value
+    shown["buttons"] = [shown[f"button{i}"] for i in range(6)]
+    return shown
 
 
 def test_the_page_opens_the_article_its_url_names_with_an_empty_conversation(
@@ -374,7 +386,10 @@ def test_answers_use_the_sessions_article_and_switching_article_starts_a_new_con
     assert "fb-passage" in panel and "fb-disclaimer" in chat[-1]["content"]
     assert f"# Follow-up questions: {letter.title}" in Path(export["value"]).read_text(encoding="utf-8")
     assert all(u == gr.skip() for u in next(page.switch(LETTER, LETTER)))  # the same article: nothing changes
-    shown = _opened(list(page.switch(library_assistant.default_article, LETTER)))
+    updates = list(page.switch(library_assistant.default_article, LETTER))
+    first = updates[0]  # at once, before any index is needed: the session's article and an emptied conversation
+    assert first[0] == library_assistant.default_article and first[5] == [] and first[7] == []
+    shown = _opened(updates)
     assert shown["article"] == library_assistant.default_article and shown["chat"] == [] and shown["state"] == []
     assert library_assistant.article().title in shown["header"]
 

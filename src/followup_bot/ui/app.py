@@ -207,7 +207,9 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         cleared = [chatbot, panel, state, box, download, status]
         clear.click(page.clear, article, cleared, queue=False, **private)
         chatbot.clear(page.clear, article, cleared, queue=False, **private)
-        opened = [article, picker, header, banner, notice, *cleared, suggest_block, *suggestion_buttons]
+        # in the order of articles.FIXED_OUTPUTS, then the suggestions
+        opened = [article, picker, header, banner, notice, chatbot, panel, state, download, status]
+        opened += [suggest_block, *suggestion_buttons]
         demo.load(page.load, None, opened, **answering)
         picker.input(page.switch, [picker, article], opened, cancels=asked, **answering)
         picker.change(None, picker, None, js=URL_SYNC_JS, queue=False, **private)

@@ -19,20 +19,20 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from followup_bot.assistant import ArticleView, Assistant, InputError, normalize_audience
+from followup_bot.assistant import Assistant, InputError, normalize_audience
 from followup_bot.errors import ArticleError
 from followup_bot.inputs import parse_article
-from followup_bot.models import Answer
+from followup_bot.models import Answer, Chunk, DocumentRecord
 from followup_bot.settings import Settings
 from followup_bot.ui import render
-from followup_bot.ui.articles import SuggestionCache, article_choices, requested_article
+from followup_bot.ui.articles import ArticleOpening, SuggestionCache
 from followup_bot.ui.feedback import append_jsonl, feedback_record
 from followup_bot.ui.render import Exchange
 
@@ -40,14 +40,13 @@ log = logging.getLogger("followup_bot.ui")
 
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "followup-bot-exports"
 EXPORT_MAX_AGE_S = 3600
-# What opening an article updates, in this order: the session's article, the picker, header, banner,
-# notice, chat, evidence panel, conversation, input box, export button, feedback status, then the
-# suggestions block and its MAX_SUGGESTIONS buttons.
-OPEN_OUTPUTS = 11
 
 
-class ChatPage:
-    """The handlers behind the page; one instance per app, shared by all sessions (stateless)."""
+class ChatPage(ArticleOpening):
+    """The handlers behind the page; one instance per app, shared by all sessions (stateless).
+
+    Opening an article (on load, from the picker) comes from `ArticleOpening`.
+    """
 
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
@@ -60,16 +59,12 @@ class ChatPage:
 
     # ----------------------------------------------------------------- helpers
 
-    def view(self, article: str | None = None) -> ArticleView:
-        """The article's title, documents and passages (the default article when none is given)."""
-        return self.assistant.article(article or self.default)
-
     @property
-    def records(self) -> Any:
+    def records(self) -> Mapping[str, DocumentRecord]:
         return self.view().records
 
     @property
-    def chunks(self) -> Any:
+    def chunks(self) -> Mapping[str, Chunk]:
         return self.view().chunks
 
     @property
@@ -197,71 +192,6 @@ class ChatPage:
     def clear(self, article: str | None = None) -> tuple[Any, ...]:
         """Forget the conversation (outputs: chat, panel, state, input, export button, feedback status)."""
         return [], self.panel([], article), [], "", gr.update(value=None, interactive=False), ""
-
-    # ----------------------------------------------------------------- articles
-
-    def resolve(self, requested: Any) -> tuple[ArticleView, str]:
-        """The article to open for a requested id, and a notice (escaped HTML) when it is not that one."""
-        try:
-            article_id = parse_article(requested)
-        except InputError:
-            article_id = None
-        if article_id is None:
-            return self.view(), ""
-        try:
-            return self.view(article_id), ""
-        except ArticleError:
-            fallback = self.view()
-            return fallback, render.render_article_notice(article_id, fallback.title)
-        except Exception:  # a broken article must not stop the page from opening
-            reference = uuid.uuid4().hex[:8]
-            log.exception("opening article %r failed (reference %s)", article_id[:200], reference)
-            fallback = self.view()
-            return fallback, render.render_article_notice(article_id, fallback.title, reference)
-
-    def load(self, request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        """On page load: open the article the URL names (`?article=ID`), else the default one."""
-        yield from self.open(requested_article(request), refresh_choices=True)
-
-    def switch(self, choice: str | None, current: str | None) -> Iterator[tuple[Any, ...]]:
-        """The reader picked an article in the picker: a new conversation about it."""
-        if not choice or choice == (current or self.default):
-            yield tuple(gr.skip() for _ in range(OPEN_OUTPUTS + 1 + render.MAX_SUGGESTIONS))
-            return
-        yield from self.open(choice)
-
-    def open(self, requested: Any, *, refresh_choices: bool = False) -> Iterator[tuple[Any, ...]]:
-        """Show an article with an empty conversation; its suggestions follow once computed (then cached)."""
-        view, notice = self.resolve(requested)
-        picker = gr.update(value=view.id)
-        if refresh_choices:  # articles imported since the page was built
-            picker = gr.update(value=view.id, choices=article_choices(self.assistant))
-        cached = self.suggestion_cache.peek(view.id)
-        yield (
-            view.id,
-            picker,
-            render.render_header(view.title),
-            render.render_banner(self.assistant.banner(view.id)),
-            gr.update(value=notice, visible=bool(notice)),
-            [],
-            render.render_source_panel([], view.records, view.chunks),
-            [],
-            "",
-            gr.update(value=None, interactive=False),
-            "",
-            *self.suggestion_updates(cached or []),
-        )
-        if cached is None:
-            questions = self.suggestion_cache.get(view.id)
-            yield (*(gr.skip() for _ in range(OPEN_OUTPUTS)), *self.suggestion_updates(questions))
-
-    @staticmethod
-    def suggestion_updates(questions: list[str]) -> tuple[Any, ...]:
-        """The suggestions block (hidden when empty), then one update per suggestion button."""
-        shown = questions[: render.MAX_SUGGESTIONS]
-        buttons = [gr.update(value=q, visible=True) for q in shown]
-        buttons += [gr.update(visible=False) for _ in range(render.MAX_SUGGESTIONS - len(shown))]
-        return (gr.update(visible=bool(shown)), *buttons)
 
     # ----------------------------------------------------------------- feedback
 
