@@ -556,3 +556,18 @@ def test_markdown_neutralisers_keep_ordinary_text_bold_markers_and_https_links()
     assert render.md_url("https://doi.org/10.1016/S0140(20)30183 <x>") == (
         "https://doi.org/10.1016/S0140%2820%2930183%20%3Cx%3E"
     )
+
+
+@pytest.mark.parametrize("requested", ["<script>alert(1)</script>", "../../etc/passwd", "Journal.PONE.1", "x" * 121])
+def test_an_id_no_article_can_have_is_unknown_without_asking_the_library(requested: str) -> None:
+    from types import SimpleNamespace
+
+    from followup_bot.errors import ArticleError
+    from followup_bot.ui.articles import ArticleOpening
+
+    class Page(ArticleOpening):
+        default = "corpus-article"
+        assistant = SimpleNamespace(article=lambda article_id: pytest.fail(f"the library was asked for {article_id!r}"))
+
+    with pytest.raises(ArticleError, match="unknown article"):
+        Page().view(requested)

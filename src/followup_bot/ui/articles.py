@@ -25,6 +25,7 @@ from typing import Any
 import gradio as gr
 
 from followup_bot.assistant import ArticleView, Assistant
+from followup_bot.corpus.manifest import article_id as id_slug
 from followup_bot.errors import ArticleError, InputError
 from followup_bot.inputs import parse_article
 from followup_bot.ui import render
@@ -160,7 +161,17 @@ class ArticleOpening:
     suggestion_cache: SuggestionCache
 
     def view(self, article: str | None = None) -> ArticleView:
-        """The article's title, documents and passages (the default article when none is given)."""
+        """The article's title, documents and passages (the default article when none is given).
+
+        An id no article can have (every id is a slug: lower case, [a-z0-9._-], at most 120
+        characters) is refused here, so that what a URL or an API caller sends reaches the library
+        only when it could name an article.
+        """
+        if article and id_slug(article) != article:
+            shown = article if len(article) <= 80 else article[:79] + "…"
+            raise ArticleError(
+                f"unknown article {shown!r}; an article id has lower-case letters, digits, '.', '_' and '-' only"
+            )
         return self.assistant.article(article or self.default)
 
     def resolve(self, requested: Any) -> tuple[ArticleView, str]:
