@@ -14,13 +14,18 @@ Design choices, and why:
   stays text. `guard.PageGuard` adds a Content-Security-Policy and refuses what the page does
   not use (uploads, remote files, the proxy); run history and static workers are off.
 - Every answering event (chat, suggestions, API) shares one queue slot pool (`concurrency_id`),
-  so `ui.concurrency_limit` bounds the work on the machine, not per button.
+  so `ui.concurrency_limit` bounds the work on the machine, not per button. Opening an article
+  (on page load, from `?article=ID`, or from the picker) shares it too: it may build the
+  article's indexes and check its suggested questions with real answers.
+- A conversation is about one article: a per-session `gr.State` holds its id, every answer uses
+  it, and picking another article (a filterable `gr.Dropdown` of "title — id") starts a new
+  conversation and cancels a reply still streaming. The picker's value is mirrored into the
+  URL's `?article=` in the browser, so a reload or a shared link opens the same article.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
@@ -30,6 +35,7 @@ from starlette.middleware import Middleware
 from followup_bot.assistant import Assistant
 from followup_bot.settings import ConfigError, Settings, load_settings
 from followup_bot.ui import render
+from followup_bot.ui.articles import ARTICLE_PARAM, article_choices
 from followup_bot.ui.guard import PageGuard, inline_script_hashes
 from followup_bot.ui.handlers import EXPORT_ROOT, ChatPage
 from followup_bot.ui.render import Exchange
@@ -43,6 +49,17 @@ CHAT_PLACEHOLDER = (
     "Every statement in an answer is quoted from those documents and carries a marker; "
     "click a marker to see the exact passage and where it comes from."
 )
+# Keeps `?article=` in the address bar in step with the picker (replaceState: no navigation, no reload).
+URL_SYNC_JS = f"""(id) => {{
+  try {{
+    const url = new URL(window.location.href);
+    if (id && url.searchParams.get("{ARTICLE_PARAM}") !== id) {{
+      url.searchParams.set("{ARTICLE_PARAM}", id);
+      window.history.replaceState(window.history.state, "", url);
+    }}
+  }} catch (e) {{ /* an address we cannot rewrite stays as it is */ }}
+  return [];
+}}"""
 
 
 def asset(name: str) -> str:
@@ -77,10 +94,24 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
     private: dict[str, Any] = {"api_visibility": "private"}
     answering: dict[str, Any] = {"concurrency_id": CONCURRENCY_ID, "show_progress": "hidden", **private}
 
-    with gr.Blocks(title=f"Follow-up questions: {assistant.title}", analytics_enabled=False) as demo:
-        gr.HTML(render.render_header(assistant.title), elem_id="fb-header-wrap")
-        gr.HTML(render.render_banner(assistant.banner()), elem_id="fb-banner-wrap")
+    default = page.view()
+    initial = page.suggestions
+
+    with gr.Blocks(title="Follow-up questions", analytics_enabled=False) as demo:
+        header = gr.HTML(render.render_header(default.title), elem_id="fb-header-wrap")
+        picker = gr.Dropdown(
+            choices=article_choices(assistant),
+            value=default.id,
+            label="Article",
+            info="Type to search the library by title or id. Another article starts a new conversation.",
+            filterable=True,
+            interactive=True,
+            elem_id="fb-article",
+        )
+        notice = gr.HTML("", elem_id="fb-article-notice", visible=False)
+        banner = gr.HTML(render.render_banner(assistant.banner(default.id)), elem_id="fb-banner-wrap")
         state = gr.State([])
+        article = gr.State(default.id)
         with gr.Row(equal_height=False, elem_id="fb-main"):
             with gr.Column(scale=3, min_width=340, elem_id="fb-chat-col"):
                 with gr.Column(elem_id="fb-audience-group", min_width=0):
@@ -115,12 +146,19 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
                         container=False,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="fb-send")
-                with gr.Column(elem_id="fb-suggest-block", min_width=0):
+                with gr.Column(elem_id="fb-suggest-block", min_width=0, visible=bool(initial)) as suggest_block:
                     gr.HTML('<p class="fb-label">Suggested questions, from the article\'s sections</p>')
                     with gr.Row(elem_id="fb-suggestions"):
-                        suggestion_buttons = [
-                            gr.Button(q, size="sm", elem_classes=["fb-suggestion"], min_width=0, scale=0)
-                            for q in page.suggestions
+                        suggestion_buttons = [  # one per slot; opening an article relabels or hides them
+                            gr.Button(
+                                initial[i] if i < len(initial) else "",
+                                visible=i < len(initial),
+                                size="sm",
+                                elem_classes=["fb-suggestion"],
+                                min_width=0,
+                                scale=0,
+                            )
+                            for i in range(render.MAX_SUGGESTIONS)
                         ]
                 with gr.Row(elem_id="fb-actions"):
                     clear = gr.Button(
@@ -160,18 +198,21 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         gr.HTML(footer, elem_id="fb-footer-wrap")
 
         outputs = [chatbot, panel, state, box, download]
-        box.submit(page.respond, [box, state, audience], outputs, **answering)
-        send.click(page.respond, [box, state, audience], outputs, **answering)
-        for button, question in zip(suggestion_buttons, page.suggestions, strict=True):
-
-            def ask_suggestion(
-                exchanges: list[Exchange], audience_value: str, question: str = question
-            ) -> Iterator[tuple[Any, ...]]:
-                yield from page.respond(question, exchanges, audience_value)
-
-            button.click(ask_suggestion, [state, audience], outputs, **answering)
-        clear.click(page.clear, None, [chatbot, panel, state, box, download, status], queue=False, **private)
-        chatbot.clear(page.clear, None, [chatbot, panel, state, box, download, status], queue=False, **private)
+        asked: list[dict[str, Any]] = [
+            box.submit(page.respond, [box, state, audience, article], outputs, **answering),
+            send.click(page.respond, [box, state, audience, article], outputs, **answering),
+            # a suggestion button's label is its question
+            *(b.click(page.respond, [b, state, audience, article], outputs, **answering) for b in suggestion_buttons),
+        ]
+        cleared = [chatbot, panel, state, box, download, status]
+        clear.click(page.clear, article, cleared, queue=False, **private)
+        chatbot.clear(page.clear, article, cleared, queue=False, **private)
+        # in the order of articles.FIXED_OUTPUTS, then the suggestions
+        opened = [article, picker, header, banner, notice, chatbot, panel, state, download, status]
+        opened += [suggest_block, *suggestion_buttons]
+        demo.load(page.load, None, opened, **answering)
+        picker.input(page.switch, [picker, article], opened, cancels=asked, **answering)
+        picker.change(None, picker, None, js=URL_SYNC_JS, queue=False, **private)
         audience.change(page.audience_note, audience, note, queue=False, **private)
 
         def rate_helpful(text: str, exchanges: list[Exchange]) -> tuple[str, Any]:
@@ -183,15 +224,16 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         helpful.click(rate_helpful, [comment, state], [status, comment], **private)
         unhelpful.click(rate_unhelpful, [comment, state], [status, comment], **private)
 
-        def ask(question: str, history_json: str = "[]", audience: str = "clinician") -> dict:
-            """Answer one question strictly from the article and its sources; returns the Answer as JSON.
+        def ask(question: str, history_json: str = "[]", audience: str = "clinician", article: str = "") -> dict:
+            """Answer one question strictly from an article and its sources; returns the Answer as JSON.
 
             Args:
                 question: the reader's message.
                 history_json: the conversation so far, a JSON list of {"role": "user"|"assistant", "content": "..."}.
                 audience: "clinician" or "patient".
+                article: an article id from the library (`followup-bot articles`); "" means the default article.
             """
-            return page.api_ask(question, history_json, audience)
+            return page.api_ask(question, history_json, audience, article)
 
         gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID)
 
