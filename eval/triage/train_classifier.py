@@ -3,7 +3,8 @@
     .venv/bin/python eval/triage/train_classifier.py [--out src/followup_bot/triage_model.json]
 
 Training data (never eval/triage/test.jsonl, which is kept for the final report):
-- eval/triage/dev.jsonl (writers 1-3) and eval/triage/train/*.jsonl (writers 6-8): emergency,
+- eval/triage/dev.jsonl (writers 1-3), eval/triage/heldout1.jsonl (writers 4-5: the first held-out
+  split, measured once and then read) and eval/triage/train/*.jsonl (writers 6-8): emergency,
   crisis and benign messages, most of the benign ones hard negatives;
 - every triage rule's own `fires_on` / `quiet_on` examples;
 - the questions of the grounding development sets and the fit halves of the library sets.
@@ -45,7 +46,8 @@ def read(path: Path) -> list[dict]:
 def examples() -> list[tuple[str, str, str]]:
     """(text, label, group) triples; the group is the writer, so validation can hold a writer out."""
     out: list[tuple[str, str, str]] = []
-    for path in [ROOT / "eval/triage/dev.jsonl", *sorted((ROOT / "eval/triage/train").glob("*.jsonl"))]:
+    fit = [ROOT / "eval/triage/dev.jsonl", ROOT / "eval/triage/heldout1.jsonl"]
+    for path in [*fit, *sorted((ROOT / "eval/triage/train").glob("*.jsonl"))]:
         for item in read(path):
             label = item["category"] if item["category"] in DANGER else "benign"
             if label in DANGER and item.get("history"):

@@ -99,13 +99,14 @@ class Framing:
     def text(self, name: str, title: str = "", **values: object) -> str:
         return self.prompts.render(name, title=title, **{**self.numbers(), **values})
 
-    def safety_reply(self, kind: str, message: str, title: str = "") -> str:
-        """The emergency or crisis reply for this message: poisoning and someone-else variants where they apply."""
+    def safety_reply(self, kind: str, message: str, title: str = "", also_crisis: bool = False) -> str:
+        """The emergency or crisis reply for this message: poisoning and someone-else variants where they apply,
+        and the crisis line after an emergency that is also a crisis."""
         lowered = message.lower()
         if kind == "emergency":
-            return self.text(
-                "safety/emergency_poisoning.md" if _POISONING.search(lowered) else "safety/emergency.md", title
-            )
+            name = "safety/emergency_poisoning.md" if _POISONING.search(lowered) else "safety/emergency.md"
+            crisis = f" {self.text('safety/crisis_line.md', title)}" if also_crisis else ""
+            return self.text(name, title) + crisis
         third_party = _THIRD_PARTY.search(lowered) is not None and _SELF.search(lowered) is None
         return self.text("safety/crisis_third_party.md" if third_party else "safety/crisis.md", title)
 
@@ -184,7 +185,7 @@ class Framing:
             rule.update(triage_model=TRIAGE_MODEL_NAME, triage_score=triage.score)
         if kind in ("emergency", "crisis"):
             return Answer(
-                answer=self.safety_reply(kind, triage.message, title),
+                answer=self.safety_reply(kind, triage.message, title, triage.also_crisis),
                 refused=True,
                 refusal_reason=kind,
                 standalone_question=triage.message,

@@ -25,6 +25,7 @@ _FALLBACKS = {
     "you can do so safely. {crisis_line}. Elsewhere: https://findahelpline.com",
     "safety/emergency_poisoning.md": "This sounds like a medical emergency. Call {emergency_number} now, or "
     "{poison_control} if they are awake and breathing normally.",
+    "safety/crisis_line.md": "When you are safe, support is there for how you are feeling: {crisis_line}.",
     "safety/personal_dose.md": "I can't give an individual dose: that is a decision for the prescriber. In general, the documents say:",
 }
 

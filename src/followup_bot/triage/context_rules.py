@@ -74,7 +74,8 @@ INFORMATIONAL = rule(
     r"incidence|prevalence|mortality|guidelines?|case (?:reports?|series)|literature|research(?:ers)?|mechanism|"
     r"pharmacology|teaching|lecture|exam|slides|textbook|novel|book|film|movie|show|game|story|character|plot|"
     r"essay|assignment|thesis|warnings?|warning labels?|black[- ]box|side effects?|fda|nice|cdc|authors?|osce|"
-    r"revising|revision|"
+    r"revising|revision|hospice|palliative|terminal (?:cancer|illness)|end[- ]of[- ]life|euthanasia|assisted dying|"
+    r"(?:more|fewer|less) (?:likely|deaths|people|dangerous|toxic)|compared (?:to|with)|"
     r"grand rounds|project|explainer|podcast|documentary|episode|series|tv|"
     r"my (?:dog|cat|puppy|kitten|pet|rabbit|hamster)|(?:our|the) (?:dog|cat|vet))\b",
     ("what did the study find about overdose deaths", "for my tox teaching slides, what is the lethal dose"),
@@ -91,7 +92,7 @@ IDIOM = rule(
     r"\b(?:will|gonna|going to) (?:actually |literally )?(?:kill|murder) me\b(?=[^.?!]{0,30}\b(?:if|lol|haha|lmao))|"
     r"\bcould kill for\b|\bdeath of me\b|\bkiller (?:headache|workout|hangover)\b|"
     r"\bwant to die my hair\b|\bkill (?:himself|herself|myself) laughing\b|\bdied laughing\b|\bi died\b(?=[^.?!]{0,40}"
-    r"\b(?:lol|song|joke|laugh))",
+    r"\b(?:lol|song|joke|laugh))|\bticking time bomb\b|\bdied (?:\w+ )?(?:\d+|a few|so many|loads of) times\b",
     ("this chemo is killing me lol", "dying of boredom in my room"),
     ("i want to kill myself", "my dad is dying, he collapsed"),
 )

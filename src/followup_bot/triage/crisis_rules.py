@@ -7,6 +7,15 @@ from followup_bot.triage.rule import Rule, rule
 
 CRISIS: tuple[Rule, ...] = (
     rule(
+        "intent_other_languages",
+        "crisis",
+        r"\b(?:no quiero vivir|quiero morir(?:me)?|me quiero (?:matar|morir)|matarme|suicidarme|je veux mourir|"
+        r"me tuer|me suicider|en finir|quero morrer|me matar|n[ãa]o quero (?:mais )?viver|ich will (?:nicht mehr leben|"
+        r"sterben)|mich umbringen|voglio morire|uccidermi|farla finita)\b",
+        ("ya no quiero vivir, tengo las pastillas aqui", "je veux mourir ce soir"),
+        ("no quiero ir al médico", "je veux savoir la dose"),
+    ),
+    rule(
         "harm_myself",
         "crisis",
         r"\b(?:kill|hurt|harm|cut|hang|shoot|poison|drown|starve|burn)(?:ing)? (?:myself|me)\b",

@@ -53,6 +53,8 @@ class Triage:
     score: float | None = None
     invalid: InvalidReason | None = None
     length: int = 0
+    # An emergency that is also a crisis (an overdose taken on purpose): the reply adds the crisis line.
+    also_crisis: bool = False
 
 
 def clean_message(message: str) -> str:
@@ -68,6 +70,7 @@ class Danger:
     kind: Literal["emergency", "crisis"]
     rule: str | None = None
     score: float | None = None
+    also_crisis: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,20 @@ class Context:
 
     @property
     def not_a_crisis_now(self) -> bool:
-        """As above, but research or fiction framing counts only without a first person: people in crisis
-        often frame it as a study or a novel ("the character is me")."""
-        framed = (self.informational or self.hypothetical) and not self.first_person
+        """Past or idiom, or research framing without anyone's own state or intent; never a conditional:
+        people in crisis speak in them ("would anyone care if I was gone", "if I took all of them")."""
+        framed = self.informational and not self.first_person
         return (self.past or self.idiom or framed) and not self.present
 
 
-_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'll|ill|i'd|me|my|myself|we|us|our)\b")
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|i'll|ill|i'd)\s+(?:\w+\s+){0,3}?(?:want|wanna|feel|feeling|going|gonna|plan|planned|can'?t|"
+    r"don'?t want|will|won'?t|am done|have (?:a|the|my|some|all)|need|wish|hate|decided|wrote|set|picked|bought|took)\b|"
+    r"\bmyself\b|\bmy (?:\w+ )?(?:son|daughter|friend|partner|husband|wife|brother|sister|mum|mom|dad|patient|colleague)"
+    r"\b[^.?!]{0,60}\b(?:says|said|told|texted|wants|plans|has|is going)\b"
+)
+# Emergency rows that name a topic rather than a sign in front of someone.
+_TOPIC_ONLY = frozenset({"overdose", "dying", "took_way_too_much", "call_ambulance"})
 # After a danger earlier in the conversation, a follow-up about amounts, ways or timing keeps it.
 _FOLLOW_UP = re.compile(
     r"\b(?:how (?:many|much|long|fast|quick|soon)|which|what (?:about|if|dose|amount)|enough|fastest|quickest|"
@@ -137,7 +147,7 @@ class SafetyTriage:
         lowered = text.lower().replace("’", "'")
         danger = self.danger(lowered, text=text) or self._from_conversation(lowered, history)
         if danger is not None:
-            return Triage(danger.kind, text, rule=danger.rule, score=danger.score)
+            return Triage(danger.kind, text, rule=danger.rule, score=danger.score, also_crisis=danger.also_crisis)
         injection = injected(text, lowered)
         if injection is not None:
             text = strip_injection(text)
@@ -169,23 +179,30 @@ class SafetyTriage:
         if scores is None and self.classifier is not None:
             scores = self.classifier.scores(text or lowered)
         t = thresholds or (self.classifier.model.thresholds if self.classifier else {})
-        crisis = first_match(CRISIS, lowered)
-        if crisis is not None and not context.not_a_crisis_now:
-            return Danger("crisis", rule=crisis.name)
-        emergency = first_match(EMERGENCY, lowered, "emergency")
-        if emergency is not None and self._someone_in_danger(lowered) and not context.not_an_emergency_now:
-            return Danger("emergency", rule=emergency.name)
-        if scores is None:
+        crisis_rule = first_match(CRISIS, lowered)
+        crisis_rule = crisis_rule if crisis_rule is not None and not context.not_a_crisis_now else None
+        emergency_rule = first_match(EMERGENCY, lowered, "emergency")
+        if emergency_rule is not None and (not self._someone_in_danger(lowered) or context.not_an_emergency_now):
+            emergency_rule = None
+        c_score = e_score = 0.0
+        if scores is not None:
+            if scores.crisis >= t["high"] or (scores.crisis >= t["crisis"] and not context.not_a_crisis_now):
+                c_score = scores.crisis / t["crisis"]
+            if scores.emergency >= t["high"] or (
+                scores.emergency >= t["emergency"] and not context.not_an_emergency_now
+            ):
+                e_score = scores.emergency / t["emergency"]
+        crisis, emergency = crisis_rule is not None or c_score > 0, emergency_rule is not None or e_score > 0
+        if not crisis and not emergency:
             return None
-        candidates = []
-        if scores.crisis >= t["high"] or (scores.crisis >= t["crisis"] and not context.not_a_crisis_now):
-            candidates.append((scores.crisis / t["crisis"], "crisis", scores.crisis))
-        if scores.emergency >= t["high"] or (scores.emergency >= t["emergency"] and not context.not_an_emergency_now):
-            candidates.append((scores.emergency / t["emergency"], "emergency", scores.emergency))
-        if not candidates:
-            return None
-        _, kind, score = max(candidates)
-        return Danger(kind, score=round(score, 4))  # type: ignore[arg-type]
+        # Both: someone's body in danger now comes first, and the reply adds the crisis line. A crisis rule
+        # outranks an emergency rule that only names the topic ("overdose", "dying") unless it is happening now.
+        physical = emergency_rule is not None and (emergency_rule.name not in _TOPIC_ONLY or context.present)
+        if emergency and (not crisis or physical or (crisis_rule is None and e_score >= c_score)):
+            score = None if emergency_rule else round(float(scores.emergency), 4) if scores else None
+            return Danger("emergency", emergency_rule.name if emergency_rule else None, score, also_crisis=crisis)
+        score = None if crisis_rule else round(float(scores.crisis), 4) if scores else None
+        return Danger("crisis", crisis_rule.name if crisis_rule else None, score)
 
     def _from_conversation(self, lowered: str, history: Sequence[Any]) -> Danger | None:
         """A danger stated earlier in the conversation carries to a follow-up about it.
