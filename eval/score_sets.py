@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--out", help="write every answer here (JSONL)")
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--first-misses", action="store_true", help="list answers whose key fact is not in sentence 1")
     args = parser.parse_args()
     assistant = Assistant.from_settings(load_settings(root=ROOT))
     framing = assistant.framing_texts()
@@ -112,6 +113,14 @@ def main() -> int:
         row = score(items, answers, lambda a: chunk_texts(assistant, a), framing)
         totals.append((items, answers))
         print(f"{Path(name).name[:42]:42}" + "".join(f"{fmt(row[c]):>15}" for c in cols))
+        if args.first_misses:
+            for i, a in zip(items, answers, strict=True):
+                text = body(a, framing)
+                if a.get("refused") or i["expect_refusal"] or not i.get("must_include"):
+                    continue
+                if not any(matches(g, first_sentence(text)) for g in i["must_include"]):
+                    print(f"   {i['id']} q={i['question'][:100]!r} facts={i['must_include']}")
+                    print(f"      -> {text[:400]!r}")
         if args.misses:
             for i, a in zip(items, answers, strict=True):
                 wrong = bool(a.get("refused")) != bool(i["expect_refusal"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from followup_bot.corpus.roles import SECTION_ROLES, SENTENCE_CUES
 from followup_bot.evidence.answer_types import ANSWER_TYPES
 from followup_bot.settings import SafetySettings
 from followup_bot.triage import ALL_RULES, SafetyTriage, clean_message
@@ -54,6 +55,13 @@ def test_a_crisis_rule_example_gets_the_crisis_reply_from_the_whole_triage(rule)
 def test_the_triage_verdict_names_the_rule_that_decided() -> None:
     verdict = SafetyTriage(SafetySettings()).check("my friend is not breathing")
     assert verdict.kind == "emergency" and verdict.rule == "not_breathing_well"
+
+
+@pytest.mark.parametrize("row", [*SENTENCE_CUES, *SECTION_ROLES], ids=lambda r: r.name)
+def test_each_sentence_role_row_recognises_its_examples(row) -> None:
+    assert len(row.fires_on) >= 2 and len(row.quiet_on) >= 2
+    assert all(row.match(text) for text in row.fires_on)
+    assert not any(row.match(text) for text in row.quiet_on)
 
 
 @pytest.mark.parametrize("answer_type", ANSWER_TYPES, ids=lambda t: t.name)

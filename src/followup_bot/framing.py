@@ -18,8 +18,8 @@ from followup_bot.settings import SafetySettings
 from followup_bot.state import State
 
 
-def answer_text(sentences: list[tuple[str, list[Citation]]]) -> str:
-    """Sentence, then its marker(s), then the full stop: `… activity [A1].`"""
+def answer_text(sentences: list[tuple[str, list[Citation]]], bullets: bool = False) -> str:
+    """Sentence, then its marker(s), then the full stop: `… activity [A1].`; as a list when asked for one."""
     parts = []
     for text, cites in sentences:
         body = text.rstrip()
@@ -29,7 +29,7 @@ def answer_text(sentences: list[tuple[str, list[Citation]]]) -> str:
             body = body[:-1].rstrip()
         markers = "".join(c.marker for c in cites)
         parts.append(f"{body} {markers}{end}")
-    return " ".join(parts)
+    return "\n".join(f"- {p}" for p in parts) if bullets else " ".join(parts)
 
 
 def key_terms_known(evidence: Evidence | None, known: Callable[[str], bool]) -> bool:
@@ -137,7 +137,8 @@ class Framing:
         personal = "personal_dose" if triage.personal_dose else None
         evidence, verified = state.evidence, state.verified
         if (evidence is not None and evidence.abstain) or verified is None or not verified.result.sentences:
-            in_scope = key_terms_known(evidence, known)
+            # A conversation request ("more detail", "which source?") is about the conversation: never out of scope.
+            in_scope = key_terms_known(evidence, known) or state.standalone.intent is not None
             text = self.text("safety/abstain.md" if in_scope else "safety/out_of_scope.md", title)
             if triage.personal_dose:
                 text = self.text("safety/personal_abstain.md", title) + " " + text
@@ -155,7 +156,9 @@ class Framing:
         draft = state.draft
         assert draft is not None
         sentences = verified.result.sentences
-        text = answer_text([(s.text, s.citations) for s in sentences])
+        intent = state.standalone.intent
+        listed = intent in ("bullets", "summarise") and len(sentences) > 1
+        text = answer_text([(s.text, s.citations) for s in sentences], bullets=listed)
         if triage.personal_dose:
             text = self.text("safety/personal_dose.md", title) + " " + text
         used = {c.marker for s in sentences for c in s.citations}

@@ -69,6 +69,9 @@ class Sentence(BaseModel):
     start: int
     end: int
     cites: list[str] = Field(default_factory=list)
+    # Rhetorical role, decided at ingest (corpus/roles.py): finding, conclusion, method, background,
+    # caveat, record or caption.
+    role: str = ""
 
 
 class Chunk(BaseModel):

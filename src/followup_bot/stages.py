@@ -16,10 +16,14 @@ import numpy as np
 from followup_bot.components import Components
 from followup_bot.conversation import standalone_question
 from followup_bot.errors import GeneratorError
+from followup_bot.evidence.compose import Shape, compose
 from followup_bot.generators import Draft, GenerationRequest
 from followup_bot.retrieval import Query
 from followup_bot.state import Retrieval, State, TerminalKind, Verified
+from followup_bot.text import content_terms
 from followup_bot.verify import verify_draft
+from followup_bot.verify.draft import VerificationResult
+from followup_bot.verify.shape import shape_problem
 
 log = logging.getLogger("followup_bot.stages")
 
@@ -102,7 +106,34 @@ def weigh_evidence(state: State, c: Components) -> State:
         lenient=verdict.personal_dose,
         named=found.named,
     )
+    shape = answer_shape(c, state)
+    if sa.intent == "summarise" and not sa.is_followup:
+        summary = index.ranker.summary(shape.sentences)
+        if summary:
+            evidence.answer, evidence.abstain, evidence.reason = summary, False, "summary of the main findings"
+            return replace(state, evidence=evidence)
+    specific = {t: w for t, w in key.items() if index.terms.is_specific(t) and index.terms.weights.known(t)}
+    # The answer is picked from a wider set than the decision weighed, so a preferred role can lead.
+    candidates = index.ranker.choose(ranked, key, max_sentences=shape.sentences + 3)
+    evidence.answer = compose(ranked, candidates, sa.message, specific, shape, index.ranker.following)
     return replace(state, evidence=evidence)
+
+
+def answer_shape(c: Components, state: State) -> Shape:
+    """How long this answer may be: by audience (patients get fewer, shorter quotes) and by request
+    ("more detail" lifts the limit once, "in 3 bullet points" is three, a summary covers the sections)."""
+    g = c.settings.generator
+    intent = state.standalone.intent if state.standalone else None
+    patient = state.request.audience == "patient" or intent == "simplify"
+    if intent == "more_detail":
+        return Shape(sentences=g.detail_sentences, words=g.detail_words)
+    if intent == "bullets":
+        return Shape(sentences=3, words=10_000)
+    if intent == "summarise":
+        return Shape(sentences=g.patient_sentences if patient else g.max_sentences + 1, words=10_000)
+    if patient:
+        return Shape(sentences=g.patient_sentences, words=g.patient_words)
+    return Shape(sentences=g.max_sentences, words=g.answer_words)
 
 
 def _request(state: State, c: Components) -> GenerationRequest:
@@ -184,7 +215,19 @@ def verify(state: State, c: Components) -> State:
         book = index.marker_book()
         result = verify_draft(draft, book, index.chunks, judge)
         result.record.removed += removed
+    problem = _shape_problem(state, c, draft, result)
+    if problem:
+        draft = _extractive(state, c, f"{problem}; showing the extractive answer instead")
+        book = index.marker_book()
+        result = verify_draft(draft, book, index.chunks, judge)
     return replace(state, draft=draft, verified=Verified(result, book))
+
+
+def _shape_problem(state: State, c: Components, draft: Draft, result: VerificationResult) -> str | None:
+    """The finding-first rule for a model's answer (see verify/shape.py)."""
+    if draft.provider == c.fallback.name or state.evidence is None or state.standalone is None:
+        return None
+    return shape_problem(draft, result, state.evidence.answer, content_terms(state.standalone.question))
 
 
 def frame(state: State, c: Components) -> State:

@@ -48,6 +48,8 @@ class Evidence:
     uncovered: list[str] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
     p_unanswerable: float | None = None
+    # The answer's sentences, in order (evidence/compose.py); `chosen` is the wider set the decision weighed.
+    answer: list[ScoredSentence] = field(default_factory=list)
 
 
 @dataclass

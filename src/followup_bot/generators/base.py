@@ -22,6 +22,8 @@ class DraftSentence:
     refs: list[tuple[str, int]] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
     verbatim: bool = False
+    # For a clause quoted alone: its span within the referenced sentence (one per ref, None for whole).
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
 
 
 @dataclass

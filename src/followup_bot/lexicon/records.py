@@ -12,13 +12,16 @@ RECORD_FIELDS = re.compile(
 # Questions about a publication's record (journal, authors, year) rather than its findings.
 BIBLIOGRAPHIC = re.compile(
     r"\b(journal|publish\w*|publication|"
-    # "who are the authors?" asks for the record; "what did the authors conclude?" asks for findings.
-    r"author\w*(?![^.?!]{0,40}\b(?:say|said|says|conclud\w*|recommend\w*|suggest\w*|argu\w*|found|find|propos\w*|think|"
-    r"believ\w*|not(?:e|ed)|stat(?:e|ed)|claim\w*|call\w*|advis\w*|want\w*|hypothes\w*|describ\w*|show\w*))|"
+    # "who are the authors?" asks for the record; "what limitations do the authors acknowledge?" asks about
+    # the content, so "author" counts only in phrasings that ask who the authors are.
+    r"who (?:are|were|is|was) the (?:\w+ )?authors?|authors? (?:of|list|names?)|(?:first|last|lead|senior|"
+    r"corresponding) authors?|which authors?|(?:name|list) the authors?|authorship|"
     r"wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
     r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
     r"who (?:did|ran|conducted|led)|where (?:was|did) it (?:appear|come out)|venue|volume|pages|url|link|"
-    r"which (?:paper|publication|source|reference|article) (?:reported|found|said|showed|described|was|is|did))\b",
+    r"which (?:paper|publication|source|reference|article|study)s? (?:reported|found|said|says?|showed|described|was|"
+    r"is|did|do they cite|did they cite|cites?|supports?)|where (?:does|did) (?:that|this) come from|source for (?:that|"
+    r"this))\b",
     re.I,
 )
 # "reference 12", "ref. 12", "citation #3", "[12]": a cited work named by its number in the article.

@@ -51,7 +51,7 @@ class ChunkingSettings(_Section):
         20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise."
     )
     strategy_version: str = Field(
-        "v4", description="Bump to force a rebuild when chunking code changes; part of the collection name."
+        "v5", description="Bump to force a rebuild when chunking code changes; part of the collection name."
     )
 
 
@@ -141,7 +141,18 @@ class GeneratorSettings(_Section):
     model: str = Field(
         "", description="Model for LLM providers: a GGUF path (llamacpp) or a served model name (openai)."
     )
-    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
+    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer for clinicians.")
+    answer_words: int = Field(
+        55,
+        ge=10,
+        le=1000,
+        description="Past this many words, a clinician's answer adds a sentence only for a part of the question "
+        "still uncovered.",
+    )
+    patient_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer for patients.")
+    patient_words: int = Field(40, ge=10, le=1000, description="The word budget of an answer for patients.")
+    detail_sentences: int = Field(8, ge=1, le=20, description="Most sentences when the reader asks for more detail.")
+    detail_words: int = Field(200, ge=10, le=2000, description="The word budget when the reader asks for more detail.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
     api_key_env: str = Field(
         "OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider)."

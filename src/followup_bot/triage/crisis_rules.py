@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from followup_bot.lexicon.drugs import looks_like_drug
 from followup_bot.triage.rule import Rule, rule
+
+_PERSON = re.compile(r"\b(?:i|me|my|you|someone|somebody|a person)\b")
+
+
+def _a_person_is_named(m: re.Match[str]) -> bool:
+    """The message names a person somewhere: checked once per match, not as a look-ahead tried at every
+    position (which made the rule quadratic in the message's length)."""
+    return _PERSON.search(m.string) is not None
+
 
 CRISIS: tuple[Rule, ...] = (
     rule(
@@ -169,10 +180,11 @@ CRISIS: tuple[Rule, ...] = (
     rule(
         "how_much_to_not_wake",
         "crisis",
-        r"(?=.*\b(?:i|me|my|you|someone|somebody|a person)\b)\bhow (?:much|many)\b[^.?!]{0,80}\b(?:to|so (?:that )?"
+        r"\bhow (?:much|many)\b[^.?!]{0,80}\b(?:to|so (?:that )?"
         r"(?:i|you|one|someone)|and) (?:not|never|don'?t|dont|won'?t|wont) (?:wake up|wake|be alive|survive)\b",
         ("how many of my pills to not wake up", "how many pills would i need to not wake up"),
         ("how many patients did not wake up in the study", "how much sleep do i need to wake up fresh"),
+        guard=_a_person_is_named,
     ),
     rule(
         "so_i_dont_wake",
