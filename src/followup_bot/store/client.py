@@ -116,6 +116,7 @@ def make_client(settings: Settings) -> GuardedClient:
     store = settings.store
     try:
         if store.mode == "http":
+            _preflight(store.host, store.port)
             client = chromadb.HttpClient(host=store.host, port=store.port, settings=chroma_settings)
             _set_timeout(client)
             client.heartbeat()
@@ -144,6 +145,16 @@ def make_client(settings: Settings) -> GuardedClient:
             f"the vector store at {settings.resolve(store.path)} is unreadable ({detail}); move it aside or "
             "delete it, then run `followup-bot ingest`"
         ) from None
+
+
+def _preflight(host: str, port: int) -> None:
+    """Reach the server once with a timeout: Chroma's client asks it about tenants while it is being
+    built, before its requests can be given one, so a hung server would hang the constructor."""
+    import httpx
+
+    httpx.get(
+        f"http://{host}:{port}/api/v2/heartbeat", timeout=httpx.Timeout(HTTP_TIMEOUT_S, connect=HTTP_CONNECT_TIMEOUT_S)
+    )
 
 
 def _set_timeout(client: Any) -> None:

@@ -49,7 +49,7 @@ class DenseSearch:
         self._matrix = np.stack([vectors[i] for i in self._ids]) if self._ids else np.zeros((0, 1), dtype=np.float32)
         self.label = label
         self.retry_after_s = retry_after_s
-        self._retry_at = 0.0
+        self._failed_at = -float("inf")  # when the store last failed a retry
         self._lock = threading.Lock()
         # Why the search runs in memory now (the store's error), or None while Chroma answers.
         self.degraded: str | None = None
@@ -63,7 +63,7 @@ class DenseSearch:
                 return list(store.similarity_search_by_vector_with_relevance_scores(embedding, k=k, filter=filter))
             except Exception as exc:  # noqa: BLE001 - whatever the store raised, the index in memory can answer
                 self._failed(exc, pause=False)
-        if time.monotonic() >= self._retry_at and self._lock.acquire(blocking=False):
+        if time.monotonic() >= self._failed_at + self.retry_after_s and self._lock.acquire(blocking=False):
             try:
                 store = self._open()
                 hits = list(store.similarity_search_by_vector_with_relevance_scores(embedding, k=k, filter=filter))
@@ -94,4 +94,4 @@ class DenseSearch:
             log.warning("dense search for %s falls back to the passage vectors in memory: %s", self.label, reason)
         self.degraded = reason
         if pause:
-            self._retry_at = time.monotonic() + self.retry_after_s
+            self._failed_at = time.monotonic()
