@@ -96,10 +96,18 @@ def _forget_stale_system(key: str, identity: tuple[int, int] | None) -> None:
 
 @contextlib.contextmanager
 def _opening(folder: Path) -> Iterator[None]:
-    """One process at a time creates or migrates a store's database (two first ingests may start together)."""
+    """One process at a time creates or migrates a store's database (two first ingests may start together).
+
+    A folder where the lock file cannot be written (a read-only store) is opened without it.
+    """
     import fcntl
 
-    with open(folder / ".open.lock", "a+") as fh:
+    try:
+        fh = open(folder / ".open.lock", "a+")  # closed by the `with` below, after the lock is released
+    except OSError:
+        yield
+        return
+    with fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield
