@@ -42,6 +42,7 @@ from followup_bot.store.documents import (
     scan_documents,
     vocabulary,
 )
+from followup_bot.store.guard import GuardedClient
 
 BATCH = 256
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
@@ -58,6 +59,8 @@ class IngestReport:
     documents: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     model_loaded: bool = False
+    # Rows no live document owns (left by an ingest that died before its commit), deleted now.
+    orphans: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class IngestReport:
             "collection": self.collection,
             "documents": self.documents,
             "seconds": round(self.seconds, 3),
+            "orphans": self.orphans,
         }
 
 
@@ -102,11 +106,11 @@ class ChunkStore:
                     name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
                 )
             return self.client.get_collection(name, embedding_function=None)
-        except Exception as exc:  # noqa: BLE001 - chromadb raises many types; all mean the same here
-            message = str(exc).lower()
+        except StoreError as exc:  # the guarded client's translation of whatever Chroma raised
+            message = str(exc.__cause__ or exc).lower()
             if not create and ("does not exist" in message or "not found" in message):
                 return None
-            raise StoreError(f"vector store collection {name!r} is unusable ({str(exc)[:200]})") from None
+            raise
 
     @property
     def embedder(self) -> SentenceTransformerEmbeddings:
@@ -177,6 +181,9 @@ class ChunkStore:
         report = IngestReport(collection=self.name, documents={d: h for d, (_, _, h) in docs.items()})
         if not changed and not vanished:
             report.unchanged = report.chunks = sum(int(info.get("chunks", 0)) for info in old_docs.values())
+            coll = self._collection()
+            if coll is not None:
+                report.orphans = self._sweep(coll, self._collection(SENTENCES), old_docs)
             report.seconds = time.perf_counter() - t0
             return report
 
@@ -214,17 +221,29 @@ class ChunkStore:
         state = {"docs": new_docs, "dim": embedder.dimension, "model": self.settings.embeddings.model}
         article = manifest.article()
         self._write_state(coll, state, manifest.title or (article.title if article else ""))
-        live = {info["hash"] for info in new_docs.values()}
-        for target in (coll, sent_coll):
-            stale = (
-                target.get(where={"doc_hash": {"$nin": sorted(live)}}, include=[]) if live else target.get(include=[])
-            )
-            if stale["ids"]:
-                target.delete(ids=stale["ids"])
+        self._sweep(coll, sent_coll, new_docs)
         report.chunks = sum(int(info["chunks"]) for info in new_docs.values())
         report.unchanged = report.chunks - report.added - report.updated
         report.seconds = time.perf_counter() - t0
         return report
+
+    @staticmethod
+    def _sweep(coll: Any, sent_coll: Any, live_docs: dict[str, dict[str, Any]]) -> int:
+        """Delete the rows of documents that are not live: replaced versions, and an interrupted ingest's orphans.
+
+        Returns the number of passage rows deleted.
+        """
+        live = sorted({info["hash"] for info in live_docs.values()})
+        deleted = 0
+        for target in (coll, sent_coll):
+            if target is None:
+                continue
+            stale = target.get(where={"doc_hash": {"$nin": live}}, include=[]) if live else target.get(include=[])
+            if stale["ids"]:
+                target.delete(ids=stale["ids"])
+            if target is coll:
+                deleted = len(stale["ids"])
+        return deleted
 
     def _write_rows(
         self,
@@ -347,7 +366,7 @@ class ChunkStore:
         from langchain_chroma import Chroma
 
         return Chroma(
-            client=self.client,
+            client=self.client.raw if isinstance(self.client, GuardedClient) else self.client,
             collection_name=self.name,
             embedding_function=embedder,
             create_collection_if_not_exists=False,
