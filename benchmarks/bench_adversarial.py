@@ -32,10 +32,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from followup_bot import Assistant  # noqa: E402
-from followup_bot.settings import load_settings  # noqa: E402
+from followup_bot import Assistant
+from followup_bot.settings import load_settings
 
 NORMAL = "Does lamotrigine reduce ketamine craving?"
+# Ordinary questions any article can be asked, timed interleaved with the adversarial ones.
+NORMALS = [
+    "What did the study find?",
+    "How many participants were there?",
+    "What are the limitations of the study?",
+    "What was the main outcome?",
+    "Who funded the work?",
+    "What do the authors conclude?",
+    "Were there any side effects?",
+    "How was the study designed?",
+]
 SCRIPTS = "Привет мир Γειά σου κόσμε 你好世界 こんにちは مرحبا بالعالم नमस्ते दुनिया 😀🔥💊 שלום עולם"
 
 
@@ -92,7 +103,7 @@ def messages(limit: int, vocabulary: list[str], seed: int = 7) -> dict[str, tupl
             [],
         ),
         "buried_emergency": (f"{buried} I just took 40 of my pills and cannot breathe. {buried}"[:limit], []),
-        "long_history": (NORMAL, history),
+        "long_history": ("And what did they conclude about it?", history),
     }
 
 
@@ -128,9 +139,14 @@ def run(rounds: int, article: str | None) -> dict[str, Any]:
     assistant.ask(NORMAL, article=article)  # warm-up: models, caches
     times: dict[str, list[float]] = {name: [] for name in ["normal", *cases]}
     replies: dict[str, str] = {}
-    for _ in range(rounds):
+    # Every measurement starts without the query-vector cache, so neither side is helped by repetition.
+    clear = getattr(getattr(assistant.components.embedder, "_query_cache", None), "cache_clear", lambda: None)
+    for r in range(rounds):
+        cases = messages(settings.safety.max_message_chars, vocab, seed=7 + r)
         for name, (message, history) in cases.items():
-            for label, (m, h) in (("normal", (NORMAL, [])), (name, (message, history))):
+            normal = NORMALS[(r * len(cases) + len(times["normal"])) % len(NORMALS)]
+            for label, (m, h) in (("normal", (normal, [])), (name, (message, history))):
+                clear()
                 start = time.perf_counter()
                 answer = assistant.ask(m, history=h, article=article)
                 times[label].append(time.perf_counter() - start)
@@ -141,7 +157,7 @@ def run(rounds: int, article: str | None) -> dict[str, Any]:
         rows.append(
             {
                 "message": name,
-                "chars": len(cases[name][0]) if name in cases else len(NORMAL),
+                "chars": len(cases[name][0]) if name in cases else 0,
                 "median_s": statistics.median(ts),
                 "worst_s": max(ts),
                 "ratio": statistics.median(ts) / normal,

@@ -10,6 +10,9 @@ import pytest
 
 from followup_bot.corpus.roles import SECTION_ROLES, SENTENCE_CUES
 from followup_bot.evidence.answer_types import ANSWER_TYPES
+from followup_bot.evidence.compose import FOCI, focus_of
+from followup_bot.lexicon.intents import INTENTS, intent_of
+from followup_bot.lexicon.records import RECORD_FIELD_ROWS
 from followup_bot.settings import SafetySettings
 from followup_bot.triage import ALL_RULES, SafetyTriage, clean_message
 from followup_bot.triage.context_rules import CONTEXT_CUES
@@ -72,3 +75,24 @@ def test_each_answer_type_recognises_its_questions_and_the_texts_that_answer_the
     assert not any(answer_type.asked(q) for q in answer_type.not_asked_by)
     assert all(answer_type.held(t) for t in answer_type.held_by)
     assert not any(answer_type.held(t) for t in answer_type.not_held_by)
+
+
+@pytest.mark.parametrize("intent", INTENTS, ids=lambda i: i.name)
+def test_each_conversation_intent_recognises_its_requests_and_no_others(intent) -> None:
+    assert len(intent.fires_on) >= 2 and len(intent.quiet_on) >= 2
+    assert all(intent_of(m) == intent.name for m in intent.fires_on)
+    assert not any(intent_of(m) == intent.name for m in intent.quiet_on)
+
+
+@pytest.mark.parametrize("focus", FOCI, ids=lambda f: f.name)
+def test_each_answer_focus_is_chosen_for_its_questions_and_not_for_others(focus) -> None:
+    assert len(focus.asked_by) >= 2 and len(focus.not_asked_by) >= 2
+    assert all(focus_of(q).name == focus.name for q in focus.asked_by)
+    assert not any(focus_of(q).name == focus.name for q in focus.not_asked_by)
+
+
+@pytest.mark.parametrize("field", RECORD_FIELD_ROWS, ids=lambda f: f.name)
+def test_each_record_field_is_asked_by_its_questions_and_not_by_others(field) -> None:
+    assert len(field.asked_by) >= 2 and len(field.not_asked_by) >= 2
+    assert all(field.asked.search(q) for q in field.asked_by)
+    assert not any(field.asked.search(q) for q in field.not_asked_by)

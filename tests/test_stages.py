@@ -223,3 +223,22 @@ def test_the_shape_rule_rejects_a_supported_first_sentence_that_does_not_answer(
     answers = Draft([DraftSentence("Lamotrigine reduced craving [2].", markers=["2"])], "scripted", "m")
     answering = VerificationResult([VerifiedSentence("Lamotrigine reduced craving .", [cite])], Verification())
     assert shape_problem(answers, answering, evidence, content_terms("Did lamotrigine change craving?")) is None
+
+
+def test_a_spent_time_budget_serves_the_extractive_answer_instead_of_calling_the_llm(c: Components) -> None:
+    settings = c.settings.model_copy(deep=True)
+    settings.generator.request_budget_s = 1e-9
+    llm = replace(c, settings=settings, generator=_ScriptedLLM("Bananas cure everything"))  # type: ignore[arg-type]
+    state = through(
+        start(llm, "Which liver enzymes break down ketamine?"), llm, "standalone", "retrieve", "evidence", "generate"
+    )
+    assert state.draft is not None and state.draft.fallback and state.draft.provider == "extractive"
+    assert state.draft.note and "time budget" in state.draft.note
+
+
+def test_a_message_far_longer_than_a_question_is_read_as_its_opening_and_closing_words(c: Components) -> None:
+    padding = " ".join(["background"] * 300)
+    state = through(start(c, f"Which liver enzymes {padding} break down ketamine?"), c, "standalone")
+    assert state.standalone is not None
+    assert len(state.standalone.question.split()) <= c.settings.retrieval.max_query_words + 1
+    assert state.standalone.question.startswith("Which liver enzymes") and "ketamine?" in state.standalone.question

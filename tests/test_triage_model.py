@@ -75,5 +75,5 @@ def test_a_model_for_another_embedding_size_is_a_clear_config_error(tmp_path: Pa
     data["dim"] = 768
     bad = tmp_path / "model.json"
     bad.write_text(json.dumps(data))
-    with pytest.raises(ConfigError, match="768|vocabularies"):
+    with pytest.raises(ConfigError, match=r"768|vocabularies"):
         TriageModel.load(bad, 384)

@@ -89,8 +89,10 @@ def load_triage_classifier(settings: Settings, embedder: Embedder) -> TriageClas
     path = Path(__file__).with_name("triage_model.json") if choice == "builtin" else settings.resolve(Path(choice))
     model = TriageModel.load(path, embedder.dimension)
     if settings.embeddings.query_prefix:  # the model was trained on plain vectors: do not reuse prefixed ones
-        return TriageClassifier(model, embedder.encode)
-    return TriageClassifier(model, lambda texts: np.stack([embedder.query_vector(t) for t in texts]))
+        return TriageClassifier(model, embedder.encode, settings.retrieval.max_query_words)
+    return TriageClassifier(
+        model, lambda texts: np.stack([embedder.query_vector(t) for t in texts]), settings.retrieval.max_query_words
+    )
 
 
 def build_judge(

@@ -20,9 +20,10 @@ from followup_bot.evidence.compose import Shape, compose
 from followup_bot.generators import Draft, GenerationRequest
 from followup_bot.retrieval import Query
 from followup_bot.state import Retrieval, State, TerminalKind, Verified
-from followup_bot.text import content_terms
+from followup_bot.text import bounded_words, content_terms
 from followup_bot.verify import verify_draft
 from followup_bot.verify.draft import VerificationResult
+from followup_bot.verify.llm_judge import LLMJudge
 from followup_bot.verify.shape import shape_problem
 
 log = logging.getLogger("followup_bot.stages")
@@ -43,10 +44,12 @@ def standalone(state: State, c: Components) -> State:
     """The question as understood: typos mended against the corpus, follow-ups read with the conversation."""
     assert state.triage is not None
     index = c.article(state.request.article)
-    message = index.speller.correct(state.triage.message)
-    history = list(state.request.history)
+    limit = c.settings.retrieval.max_query_words
+    message = index.speller.correct(bounded_words(state.triage.message, limit))
+    history = [t.model_copy(update={"content": bounded_words(t.content, limit)}) for t in state.request.history]
     understood = standalone_question(message, history, c.settings.conversation)
-    if c.rewrite_standalone is not None and understood.is_followup:
+    budget_left = not state.spent(c.settings.generator.request_budget_s)
+    if c.rewrite_standalone is not None and understood.is_followup and budget_left:
         try:
             rewritten = c.rewrite_standalone(message, history)
         except Exception:
@@ -113,9 +116,10 @@ def weigh_evidence(state: State, c: Components) -> State:
             evidence.answer, evidence.abstain, evidence.reason = summary, False, "summary of the main findings"
             return replace(state, evidence=evidence)
     specific = {t: w for t, w in key.items() if index.terms.is_specific(t) and index.terms.weights.known(t)}
-    # The answer is picked from a wider set than the decision weighed, so a preferred role can lead.
-    candidates = index.ranker.choose(ranked, key, max_sentences=shape.sentences + 3)
-    evidence.answer = compose(ranked, candidates, sa.message, specific, shape, index.ranker.following)
+    same = shape.sentences == index.ranker.max_sentences
+    candidates = chosen if same else index.ranker.choose(ranked, key, max_sentences=shape.sentences)
+    evidence.candidates = candidates
+    evidence.answer = compose(candidates, sa.message, specific, shape, index.ranker.following)
     return replace(state, evidence=evidence)
 
 
@@ -148,7 +152,11 @@ def _request(state: State, c: Components) -> GenerationRequest:
         records=index.records,
         audience=state.request.audience,
         personal_dose=state.triage.personal_dose,
+        deadline=state.deadline(c.settings.generator.request_budget_s),
     )
+
+
+_BUDGET_SPENT = "the request's time budget (generator.request_budget_s) was spent; showing the extractive answer"
 
 
 def _extractive(state: State, c: Components, note: str) -> Draft:
@@ -167,6 +175,8 @@ def generate(state: State, c: Components) -> State:
     """A draft with markers from the configured provider; the extractive answer if it fails or says nothing."""
     if state.evidence is None or state.evidence.abstain:
         return state
+    if c.generator is not c.fallback and state.spent(c.settings.generator.request_budget_s):
+        return replace(state, draft=_extractive(state, c, _BUDGET_SPENT))
     try:
         draft = c.generator.generate(_request(state, c))
     except GeneratorError as exc:
@@ -180,6 +190,9 @@ def generate_stream(state: State, c: Components) -> Iterator[str | State]:
     """`generate`, yielding the draft's text as the provider writes it, then the next state."""
     if state.evidence is None or state.evidence.abstain:
         yield state
+        return
+    if c.generator is not c.fallback and state.spent(c.settings.generator.request_budget_s):
+        yield replace(state, draft=_extractive(state, c, _BUDGET_SPENT))
         return
     draft: Draft | None = None
     try:
@@ -202,6 +215,8 @@ def verify(state: State, c: Components) -> State:
         return state
     index = c.article(state.request.article)
     judge = c.judge_for(index)
+    if isinstance(judge, LLMJudge) and state.spent(c.settings.generator.request_budget_s):
+        judge = judge.fallback  # the budget is spent: the heuristic judge, which takes milliseconds
     book = index.marker_book()
     result = verify_draft(draft, book, index.chunks, judge)
     if not result.sentences and not draft.fallback and draft.provider != c.fallback.name:

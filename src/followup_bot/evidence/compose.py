@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from followup_bot.evidence.ranking import ScoredSentence
+from followup_bot.lexicon.records import BIBLIOGRAPHIC, asked_fields
 from followup_bot.text import content_terms
 
 FocusName = Literal["limitations", "methods", "direct", "findings", "background", "any"]
@@ -60,9 +61,12 @@ FOCI: tuple[Focus, ...] = (
         r"participants|people|subjects|children|women|men|adults|studies|trials|centres|centers|countries|cases|"
         r"rats|animals|volunteers)\b|\bsample size\b|\bwhat (?:dose|doses|dosage|regimen|design|methods?|criteria|"
         r"kind of (?:study|trial|design))\b|\bwho (?:was|were) (?:included|eligible|enrolled|recruited|excluded)\b|"
-        r"\bstudy design\b|\bwhat type of (?:study|trial)\b",
+        r"\bstudy design\b|\bwhat type of (?:study|trial)\b|\b(?:which|what) (?:strain|species|sex|breed|route|"
+        r"schedule|protocol|assay|instrument|scale|questionnaire|outcome measures?|comparator|control)\b|"
+        r"\bhow (?:did|do|were|was) (?:the )?(?:\w+ )?(?:receive|given|administered|dosed|randomi[sz]ed|blinded|"
+        r"followed up)\b",
         ("method", "finding"),
-        ("How was the study done?", "How many patients were randomised?"),
+        ("How was the study done?", "How many patients were randomised?", "What strain and sex of rats did they use?"),
         ("What did the trial find?", "Is it approved for this use?"),
     ),
     _focus(
@@ -75,6 +79,13 @@ FOCI: tuple[Focus, ...] = (
         ("How was the study done?", "What limitations do the authors acknowledge?"),
     ),
     _focus(
+        "background",
+        r"^\W*what (?:is|are) (?:a |an |the )?[\w-]+\W*$|\bhow does (?:it|\w+) work\b|\bmechanism\b|\bwhat causes\b",
+        ("background", "conclusion", "finding"),
+        ("What is XMRV?", "How does it work?"),
+        ("What did the trial find?", "How many patients were randomised?"),
+    ),
+    _focus(
         "findings",
         r"\bwhat (?:did|does|do) (?:it|they|this|these|the [\w-]+(?: [\w-]+)?) (?:show|find|found|conclude|report|"
         r"demonstrate|suggest)\b|\b(?:does|did|do) (?:it|this|they|the \w+) (?:work|help|reduce|improve|increase|"
@@ -84,13 +95,6 @@ FOCI: tuple[Focus, ...] = (
         ("finding", "conclusion"),
         ("What did the trial find?", "Does it work?"),
         ("How was the study done?", "Who wrote reference 3?"),
-    ),
-    _focus(
-        "background",
-        r"^\W*what (?:is|are) (?:a |an |the )?[\w-]+\W*$|\bhow does (?:it|\w+) work\b|\bmechanism\b|\bwhat causes\b",
-        ("background", "conclusion", "finding"),
-        ("What is XMRV?", "How does it work?"),
-        ("What did the trial find?", "How many patients were randomised?"),
     ),
 )
 _ANY = Focus("any", re.compile(r"$^"), ("finding", "conclusion"), (), ())
@@ -106,6 +110,8 @@ ANNOUNCES = re.compile(
 _CLAUSE_BREAKS = re.compile(r";\s+|,\s+(?:and|but|while|whereas|which|although|though)\s+|\s+—\s+|\s+-\s+")
 _MEANING = re.compile(r"\b(?:not|no|never|without|unless|only if|if|except|although|though|but|however)\b", re.I)
 LONG_SENTENCE_WORDS = 32
+# How far below the ranker's best a sentence in the role the question asks for may be and still lead.
+LEAD_MARGIN = 0.05
 
 
 def focus_of(question: str) -> Focus:
@@ -150,30 +156,42 @@ class Shape:
 
 
 def compose(
-    ranked: list[ScoredSentence],
     chosen: list[ScoredSentence],
     question: str,
     specific: dict[str, float],
     shape: Shape,
     continuation: Callable[[ScoredSentence], list[ScoredSentence]] | None = None,
 ) -> list[ScoredSentence]:
-    """Order and trim the chosen sentences into the answer: the best answering sentence first."""
+    """Order and trim the sentences the ranker chose into the answer: the one that answers first.
+
+    The set is the ranker's (it picks sentences that together cover the question's parts); this
+    only orders it, leaves out what the question did not ask for, and stops at the word budget. A
+    sentence is never dropped if it brings a word of the question no kept sentence has, since that
+    is how a fact the question asks for is kept.
+    """
     if not chosen:
         return []
     focus = focus_of(question)
     pool = list({(s.chunk_id, s.index): s for s in chosen}.values())
-    # The lead: the highest-ranked chosen sentence in a preferred role, unless it is far below the best.
     best = pool[0]
-    leads = [s for s in pool if s.role in focus.prefer and s.score >= best.score - 0.08]
-    lead = leads[0] if leads else best
+    # The lead: the ranker's best, unless a sentence in a role the question asks for is nearly as good.
+    leads = [s for s in pool if s.role in focus.prefer and s.score >= best.score - LEAD_MARGIN]
+    lead = leads[0] if leads and focus.name != "any" else best
+    fields = asked_fields(question) if BIBLIOGRAPHIC.search(question) else []
+    # A bibliographic question is answered by the record sentence of the field it asks for.
+    giving = [s for s in pool if s.role == "record" and any(f.sentence.search(s.text) for f in fields)]
+    if giving:
+        giving.sort(key=lambda s: next(i for i, f in enumerate(fields) if f.sentence.search(s.text)))
+        lead = giving[0]
+    covered = set(content_terms(lead.text)) & specific.keys()
     rest = [s for s in pool if s is not lead]
     if focus.name != "methods":
-        rest = [s for s in rest if s.role != "method"]
-    order = {role: i for i, role in enumerate(focus.prefer)}
-    rest.sort(key=lambda s: (s.role == "caveat" and focus.name != "limitations", order.get(s.role, len(order))))
+        # Methods only when asked: by the question's focus, or by a word of the question the sentence holds.
+        rest = [s for s in rest if s.role != "method" or (set(content_terms(s.text)) & specific.keys()) - covered]
+    limitations = focus.name == "limitations"
+    rest.sort(key=lambda s: (s.caveat or s.role == "caveat") and not limitations)
     answer = [lead]
-    covered = set(content_terms(lead.text)) & specific.keys()
-    total = words(lead.text)
+    total = words(lead.quoted)
     for s in rest:
         if len(answer) >= shape.sentences:
             break

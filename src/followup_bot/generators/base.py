@@ -49,6 +49,8 @@ class GenerationRequest:
     records: dict[str, DocumentRecord]
     audience: str = "clinician"
     personal_dose: bool = False
+    # The request's time budget ends here (time.monotonic); an LLM call stops by then at the latest.
+    deadline: float | None = None
 
 
 class Generator(Protocol):

@@ -85,6 +85,14 @@ class StoreSettings(_Section):
 
 
 class RetrievalSettings(_Section):
+    max_query_words: int = Field(
+        120,
+        ge=8,
+        le=5000,
+        description="A message (or a past turn) longer than this many words is read as its first and last halves "
+        "by retrieval and the evidence step, so its cost does not grow with its length; safety triage still "
+        "reads all of it.",
+    )
     k: int = Field(
         8,
         ge=1,
@@ -163,6 +171,14 @@ class GeneratorSettings(_Section):
         le=3600,
         description="Timeout of one LLM call; on timeout the extractive answer is served, labelled as a fallback.",
     )
+    request_budget_s: float = Field(
+        90.0,
+        gt=0,
+        le=3600,
+        description="Time budget of one whole request. LLM calls end by it, and once it is spent the optional "
+        "steps are skipped (an LLM rewrite of a follow-up, the LLM answer): the extractive answer or an "
+        "abstention is served instead, never a hang.",
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of LLM providers.")
     max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens an LLM may write per answer.")
     n_ctx: int = Field(4096, ge=512, le=131072, description="llamacpp: context window.")
@@ -222,6 +238,13 @@ class EvidenceSettings(_Section):
         ge=0,
         le=8,
         description="A prefixed word ('reassessed') is read as its base only when rarer than this in English.",
+    )
+    max_question_terms: int = Field(
+        48,
+        ge=4,
+        le=1000,
+        description="Distinct content words of a message (and as many of its conversation) that the evidence step "
+        "weighs; a longer message costs no more than a long question (questions have far fewer).",
     )
     specific_idf_share: float = Field(
         0.25,

@@ -10,6 +10,7 @@ It all lives in Chroma, so http mode works the same.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from followup_bot.store.documents import (
     vocabulary,
 )
 from followup_bot.store.guard import GuardedClient
+
+log = logging.getLogger(__name__)
 
 BATCH = 256
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
@@ -342,22 +345,41 @@ class ChunkStore:
         Embedding an article's whole vocabulary (thousands of words) took ~10 s on this machine,
         which a reader would pay on first opening an article; stored once per word, it is a read.
         """
+        name = collection_base(self.settings) + WORDS
         coll = self.client.get_or_create_collection(
-            collection_base(self.settings) + WORDS, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
         wanted = sorted(words)
         found: dict[str, np.ndarray] = {}
-        for i in range(0, len(wanted), 1000):
-            got = coll.get(ids=wanted[i : i + 1000], include=["embeddings"])
-            found.update(
-                {w: np.asarray(e, dtype=np.float32) for w, e in zip(got["ids"], got["embeddings"], strict=True)}
-            )
+        try:
+            for i in range(0, len(wanted), 1000):
+                got = coll.get(ids=wanted[i : i + 1000], include=["embeddings"])
+                found.update(
+                    {w: np.asarray(e, dtype=np.float32) for w, e in zip(got["ids"], got["embeddings"], strict=True)}
+                )
+        except StoreError as exc:
+            # The words collection is only a cache shared by all articles. One a killed writer left
+            # damaged ("Error getting embedding", "Failed to apply logs to the hnsw segment writer")
+            # is dropped and rebuilt rather than failing every article that opens.
+            log.warning("the shared words collection is damaged (%s); rebuilding it", exc)
+            found = {}
+            try:
+                self.client.delete_collection(name)
+                coll = self.client.get_or_create_collection(
+                    name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                )
+            except StoreError as again:
+                log.warning("the words collection could not be rebuilt (%s); vectors stay in memory", again)
+                coll = None
         missing = [w for w in wanted if w not in found]
         if missing:
             model = embedder or self.embedder
             vectors = self._encode_batches(model, missing, "", lambda _n: None)
-            for i in range(0, len(missing), BATCH):
-                coll.upsert(ids=missing[i : i + BATCH], embeddings=vectors[i : i + BATCH])
+            try:
+                for i in range(0, len(missing), BATCH) if coll is not None else ():
+                    coll.upsert(ids=missing[i : i + BATCH], embeddings=vectors[i : i + BATCH])
+            except StoreError as exc:
+                log.warning("the words collection could not be updated (%s); vectors stay in memory", exc)
             found.update(zip(missing, vectors, strict=True))
         return found
 

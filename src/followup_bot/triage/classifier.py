@@ -14,7 +14,7 @@ one JSON file of vocabularies and weights, the same for every article.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from followup_bot.errors import ConfigError
+from followup_bot.text import bounded_words, english_frequency
+from followup_bot.text import words as word_tokens
 
 LABELS = ("benign", "emergency", "crisis")
 WORD_NGRAMS = {"ngram_range": (1, 2), "min_df": 2}
@@ -98,12 +100,40 @@ class ModelScores:
 
 
 class TriageClassifier:
-    """Scores a whole message with the model (one embedding, two sparse vectors: about a millisecond)."""
+    """Scores a whole message with the model (one embedding, two sparse vectors: about a millisecond).
 
-    def __init__(self, model: TriageModel, encode: Callable[[list[str]], np.ndarray]) -> None:
+    The model learned from messages people write. On text unlike any of them (made-up words, one
+    word repeated a thousand times) its scores mean nothing, and it stays silent: the rules, which
+    read every message whole, still speak. A message longer than `max_words` is scored on its first
+    and last halves, as retrieval reads it, so its cost does not grow with its length.
+    """
+
+    def __init__(self, model: TriageModel, encode: Callable[[list[str]], np.ndarray], max_words: int = 120) -> None:
         self.model = model
         self.encode = encode
+        self.max_words = max_words
 
     def scores(self, message: str) -> ModelScores:
-        probs = self.model.probabilities([message], self.encode([message]))[0]
+        if not readable(message, self.model.words.vocabulary_):
+            return ModelScores(emergency=0.0, crisis=0.0)
+        text = bounded_words(message, self.max_words)
+        probs = self.model.probabilities([text], self.encode([text]))[0]
         return ModelScores(emergency=float(probs[1]), crisis=float(probs[2]))
+
+
+# Below these, a message is not language the model can read (see `readable`).
+READABLE_SHARE = 0.5
+DEGENERATE_MIN_WORDS = 30
+DEGENERATE_VARIETY = 0.1
+
+
+def readable(message: str, vocabulary: Mapping[str, int]) -> bool:
+    """Whether the message reads as language: most of its Latin-letter words are English or known to
+    the model, and a long one is not one or two words repeated. Other scripts are left to the model."""
+    tokens = [t for t in word_tokens(message) if t.isalpha()]
+    if not tokens:
+        return True
+    if len(tokens) >= DEGENERATE_MIN_WORDS and len(set(tokens)) / len(tokens) < DEGENERATE_VARIETY:
+        return False
+    known = sum(1 for t in tokens if t in vocabulary or english_frequency(t) > 0)
+    return known / len(tokens) >= READABLE_SHARE
