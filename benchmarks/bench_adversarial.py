@@ -140,7 +140,7 @@ def run(rounds: int, article: str | None) -> dict[str, Any]:
     times: dict[str, list[float]] = {name: [] for name in ["normal", *cases]}
     replies: dict[str, str] = {}
     # Every measurement starts without the query-vector cache, so neither side is helped by repetition.
-    clear = getattr(getattr(assistant.components.embedder, "_query_cache", None), "cache_clear", lambda: None)
+    clear = assistant.clear_caches
     for r in range(rounds):
         cases = messages(settings.safety.max_message_chars, vocab, seed=7 + r)
         for name, (message, history) in cases.items():

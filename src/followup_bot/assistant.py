@@ -138,6 +138,12 @@ class Assistant:
     def generator_info(self) -> GeneratorInfo:
         return self.components.generator_info
 
+    def clear_caches(self) -> None:
+        """Forget cached query vectors, so benchmarks time every question as new, whatever it repeats."""
+        clear = getattr(self.components.embedder, "clear_cache", None)
+        if clear is not None:
+            clear()
+
     def judge(self, article: str | None = None) -> SupportJudge:
         """The support judge, as verification uses it for this article (evaluation scores citations with it)."""
         return self.components.judge_for(self.components.article(article))

@@ -85,7 +85,15 @@ def standalone_question(
             if intent_of(turns[i].content) not in _REANSWER:
                 again = standalone_question(turns[i].content, turns[:i], settings)
                 shown = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
-                return replace(again, intent=intent, last_answer=shown or again.last_answer)
+                # The answer being reshaped steers retrieval back to its own passages.
+                said = re.sub(r"\[[A-Za-z]?\d*[a-z]?\]", " ", shown)[:600]
+                return replace(
+                    again,
+                    intent=intent,
+                    last_answer=shown or again.last_answer,
+                    history_text=f"{again.history_text} {said}".strip(),
+                    history_weight=max(again.history_weight, settings.history_weight) if said else again.history_weight,
+                )
     understood = _resolve(message, turns, settings, intent)
     return replace(understood, intent=intent)
 

@@ -133,3 +133,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def query_vector(self, text: str) -> np.ndarray:
         return np.asarray(self._query_cache(text), dtype=np.float32)
+
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (a benchmark then times questions as if they were new)."""
+        self._query_cache.cache_clear()
