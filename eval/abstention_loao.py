@@ -123,14 +123,21 @@ def ablate(c: Any, request: Request, groups: list[list[str]]) -> dict[str, Any] 
     return {"hard": bool(ev.abstain), "features": ev.features, "text": ""}
 
 
-def fit(rows: list[dict[str, Any]], c_reg: float) -> tuple[Any, np.ndarray, np.ndarray]:
+def fit(rows: list[dict[str, Any]], c_reg: float, ablation_weight: float = 1.0) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Logistic regression; each article weighs the same in total, and ablation rows weigh `ablation_weight`
+    of a real one (they are easier to make than to trust)."""
     from sklearn.linear_model import LogisticRegression
 
     train = [r for r in rows if r["kind"] in ("real", "ablation") and not r["hard"]]
+    train = [r for r in train if r["kind"] == "real" or ablation_weight > 0]
     x = np.array([[r["features"][f] for f in FEATURES] for r in train], dtype=np.float64)
     y = np.array([int(r["expect_refusal"]) for r in train])
+    per_article: dict[str, int] = defaultdict(int)
+    for r in train:
+        per_article[r["article"]] += 1
+    w = np.array([(ablation_weight if r["kind"] == "ablation" else 1.0) / per_article[r["article"]] for r in train])
     model = LogisticRegression(C=c_reg, max_iter=5000)
-    model.fit(x, y)
+    model.fit(x, y, sample_weight=w * len(train) / w.sum())
     return model, x, y
 
 
@@ -174,6 +181,7 @@ def main() -> int:
     parser.add_argument("--table", help="also write the leave-one-article-out table (Markdown) here")
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--ablation-weight", type=float, default=0.3, help="weight of an ablation row (0: report only)")
     args = parser.parse_args()
     if any(".test." in d or "holdout" in d or "grounding_testset" in d or "final" in d for d in args.datasets):
         parser.error("only development splits may be used to fit the abstention model")
@@ -188,7 +196,7 @@ def main() -> int:
     lines = ["| article (held out) | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     per: dict[str, list[float]] = defaultdict(list)
     for article in articles:
-        model, _, _ = fit([r for r in rows if r["article"] != article], args.C)
+        model, _, _ = fit([r for r in rows if r["article"] != article], args.C, args.ablation_weight)
         got = scores([r for r in rows if r["article"] == article], model, args.threshold)
         lines.append(
             f"| {article} | " + " | ".join(fmt(got[k]) if k != "items" else str(int(got[k] or 0)) for k in cols) + " |"
@@ -204,14 +212,16 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     if args.table:
+        source = " ".join(args.datasets) or f"--cache {args.cache}"
         Path(args.table).write_text(
             "# Answer/abstain model, leave-one-article-out\n\n"
-            f"Reproduce: `.venv/bin/python eval/abstention_loao.py {' '.join(args.datasets) or '--cache ' + str(args.cache)}`\n\n"
-            f"C={args.C}, threshold={args.threshold}, near-duplicate cosine {NEAR_DUPLICATE}.\n\n{table}\n",
+            f"Reproduce: `.venv/bin/python eval/abstention_loao.py {source}`\n\n"
+            f"C={args.C}, threshold={args.threshold}, ablation weight {args.ablation_weight}, "
+            f"near-duplicate cosine {NEAR_DUPLICATE}.\n\n{table}\n",
             encoding="utf-8",
         )
     if args.write:
-        model, _, y = fit(rows, args.C)
+        model, _, y = fit(rows, args.C, args.ablation_weight)
         data = {
             "weights": {name: round(float(w), 5) for name, w in zip(FEATURES, model.coef_[0], strict=True)},
             "intercept": round(float(model.intercept_[0]), 5),

@@ -81,3 +81,24 @@ def test_a_bibliographic_question_leads_with_the_record_sentence_of_the_field_it
     doi = s("Lee et al. 2019 is identified by DOI 10.1016/j.drugalcdep.2018.10.028.", "record", 0.8, 1, "r1")
     q = "doi for lee et al's rat study pls"
     assert compose([kind, doi], q, specific(q), Shape(4, 200))[0] is doi
+
+
+def test_a_two_part_question_is_split_into_its_parts() -> None:
+    from followup_bot.evidence.compose import question_parts
+
+    assert question_parts("How many rats were used, and what dose did they get?") == [
+        "How many rats were used",
+        "what dose did they get",
+    ]
+    assert question_parts("What did the study find?") == ["What did the study find"]
+
+
+def test_a_part_the_answer_says_nothing_about_is_reported_as_not_stated() -> None:
+    from followup_bot.evidence.compose import unstated_parts
+
+    q = "Did lamotrigine lower the breakpoint, and what happened to appetite?"
+    spec = specific(q)
+    answer = [FINDING]
+    missing = [t for t in spec if t not in content_terms(FINDING.text)]
+    assert unstated_parts(q, answer, spec, missing) == ["what happened to appetite"]
+    assert unstated_parts("Did lamotrigine lower the breakpoint?", answer, spec, missing) == []

@@ -96,3 +96,27 @@ def test_each_record_field_is_asked_by_its_questions_and_not_by_others(field) ->
     assert len(field.asked_by) >= 2 and len(field.not_asked_by) >= 2
     assert all(field.asked.search(q) for q in field.asked_by)
     assert not any(field.asked.search(q) for q in field.not_asked_by)
+
+
+def test_population_groups_are_disjoint_and_name_the_same_population_in_other_words() -> None:
+    from followup_bot.lexicon.populations import POPULATION_GROUPS, same_population
+
+    words = [w for group in POPULATION_GROUPS for w in group]
+    assert len(words) == len(set(words))
+    assert "people" in same_population("adults") and "volunteers" in same_population("Adults")
+    assert "kids" in same_population("children") and not same_population("ketamine")
+    assert "rats" not in same_population("adults")
+
+
+def test_a_which_species_word_is_brought_by_a_sentence_that_names_who_was_studied() -> None:
+    from followup_bot.evidence.ranking import brought, who_asked
+    from followup_bot.text import content_terms
+
+    key = {t: 1.0 for t in content_terms("Which species did they use?")}
+    specific: dict[str, float] = {}
+    who_asked(key, specific)
+    assert specific, "the species word counts as a word the answer must bring"
+    assert brought("Male Sprague-Dawley rats learned to press a lever.", specific) == set(specific)
+    assert brought("Twelve children were enrolled.", specific) == set(specific)
+    assert not brought("Patients were enrolled.", specific)  # "patients" says nothing about who
+    assert not brought("The breakpoint for food did not change.", specific)

@@ -161,6 +161,9 @@ class Framing:
         text = answer_text([(s.text, s.citations) for s in sentences], bullets=listed)
         if triage.personal_dose:
             text = self.text("safety/personal_dose.md", title) + " " + text
+        unstated = state.evidence.unstated if state.evidence is not None else []
+        if unstated and not draft.abstained:
+            text += " " + self.text("framing/not_stated.md", title, parts='"; "'.join(unstated))
         used = {c.marker for s in sentences for c in s.citations}
         base["generator"] = GeneratorInfo(
             provider=draft.provider, model=draft.model, fallback=draft.fallback, note=draft.note

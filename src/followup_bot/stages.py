@@ -16,7 +16,8 @@ import numpy as np
 from followup_bot.components import Components
 from followup_bot.conversation import standalone_question
 from followup_bot.errors import GeneratorError
-from followup_bot.evidence.compose import Shape, compose
+from followup_bot.evidence.compose import Shape, compose, unstated_parts
+from followup_bot.evidence.ranking import who_asked
 from followup_bot.generators import Draft, GenerationRequest
 from followup_bot.retrieval import Query
 from followup_bot.state import Retrieval, State, TerminalKind, Verified
@@ -116,10 +117,12 @@ def weigh_evidence(state: State, c: Components) -> State:
             evidence.answer, evidence.abstain, evidence.reason = summary, False, "summary of the main findings"
             return replace(state, evidence=evidence)
     specific = {t: w for t, w in key.items() if index.terms.is_specific(t) and index.terms.weights.known(t)}
+    who_asked(key, specific)
     same = shape.sentences == index.ranker.max_sentences
     candidates = chosen if same else index.ranker.choose(ranked, key, max_sentences=shape.sentences)
     evidence.candidates = candidates
     evidence.answer = compose(candidates, sa.message, specific, shape, index.ranker.following)
+    evidence.unstated = unstated_parts(sa.message, evidence.answer, specific, evidence.uncovered)
     return replace(state, evidence=evidence)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from followup_bot.evidence.ranking import ScoredSentence
+from followup_bot.evidence.ranking import ScoredSentence, brought
 from followup_bot.lexicon.records import BIBLIOGRAPHIC, asked_fields
 from followup_bot.text import content_terms
 
@@ -183,11 +183,11 @@ def compose(
     if giving:
         giving.sort(key=lambda s: next(i for i, f in enumerate(fields) if f.sentence.search(s.text)))
         lead = giving[0]
-    covered = set(content_terms(lead.text)) & specific.keys()
+    covered = brought(lead.text, specific)
     rest = [s for s in pool if s is not lead]
     if focus.name != "methods":
         # Methods only when asked: by the question's focus, or by a word of the question the sentence holds.
-        rest = [s for s in rest if s.role != "method" or (set(content_terms(s.text)) & specific.keys()) - covered]
+        rest = [s for s in rest if s.role != "method" or brought(s.text, specific) - covered]
     limitations = focus.name == "limitations"
     rest.sort(key=lambda s: (s.caveat or s.role == "caveat") and not limitations)
     answer = [lead]
@@ -195,7 +195,7 @@ def compose(
     for s in rest:
         if len(answer) >= shape.sentences:
             break
-        adds = (set(content_terms(s.text)) & specific.keys()) - covered
+        adds = brought(s.text, specific) - covered
         if total >= shape.words and not adds:
             continue
         answer.append(s)
@@ -222,3 +222,35 @@ def _continue(
                     out.append(nxt)
                     have.add((nxt.chunk_id, nxt.index))
     return out[: shape.sentences + 3]
+
+
+# Where a question asks a second thing: "…, and what did it do to side effects?", "…? How long…?", "…; …".
+_PART_BREAKS = re.compile(
+    r"\?\s+|;\s+|,?\s+and\s+(?=(?:what|how|when|where|which|who|why|whether|is|are|was|were|does|did|do|can|could|"
+    r"should|has|have)\b)",
+    re.I,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate questions a message asks, in its own words (one part for a simple question)."""
+    parts = [p.strip(" ?.,;") for p in _PART_BREAKS.split(question)]
+    return [p for p in parts if len(p.split()) >= 2]
+
+
+def unstated_parts(
+    question: str, answer: list[ScoredSentence], specific: dict[str, float], uncovered: list[str]
+) -> list[str]:
+    """The parts of a multi-part question the answer says nothing about: none of the part's specific words is in
+    the answer, and none was found as a synonym either, so the reader is told the documents do not say."""
+    parts = question_parts(question)
+    if len(parts) < 2 or not answer:
+        return []
+    said = {t for s in answer for t in brought(s.text, specific)}
+    missing = set(uncovered)
+    out = []
+    for part in parts:
+        own = {t for t in content_terms(part) if t in specific}
+        if own and not own & said and own <= missing:
+            out.append(part)
+    return out

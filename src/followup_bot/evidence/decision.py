@@ -23,6 +23,7 @@ from followup_bot.evidence.answer_types import missing_types
 from followup_bot.evidence.ranking import ScoredSentence
 from followup_bot.evidence.terms import KeyTerms, WordVectors
 from followup_bot.lexicon.drugs import looks_like_drug
+from followup_bot.lexicon.populations import same_population
 from followup_bot.lexicon.records import BIBLIOGRAPHIC
 from followup_bot.models import Chunk
 from followup_bot.settings import EvidenceSettings
@@ -52,6 +53,8 @@ class Evidence:
     answer: list[ScoredSentence] = field(default_factory=list)
     # The wider set the answer was composed from (for tracing and for fitting the lead model).
     candidates: list[ScoredSentence] = field(default_factory=list)
+    # Parts of a multi-part question the answer says nothing about, in the reader's words (compose.unstated_parts).
+    unstated: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -146,6 +149,9 @@ class AbstentionJudge:
                 covered += weight
                 continue
             word = (spelled or {}).get(term, term)
+            if same_population(word) & surface:  # "adults" is answered by a passage about "people"
+                covered += weight
+                continue
             sim = self.word_vectors.best(word, surface) if self.word_vectors is not None and not word.isdigit() else 0.0
             if sim >= self.settings.synonym_floor:
                 covered += weight * sim

@@ -14,6 +14,7 @@ import numpy as np
 
 from followup_bot.evidence.answer_types import asked_types
 from followup_bot.evidence.terms import KeyTerms
+from followup_bot.lexicon.populations import ASKS_WHO_WAS_STUDIED, names_a_population
 from followup_bot.lexicon.records import BIBLIOGRAPHIC
 from followup_bot.models import Chunk, Passage
 from followup_bot.settings import EvidenceSettings
@@ -215,12 +216,13 @@ class SentenceRanker:
         weights = self.terms.weights
         # Only words some passage has can be added; a word no passage uses would dilute the gain.
         specific = {t: w for t, w in key_terms.items() if self.terms.is_specific(t) and weights.known(t)}
+        who_asked(key_terms, specific)
         total = sum(specific.values()) or 1.0
         chosen = [ranked[0]]
         floor = max(s.sentence_floor, ranked[0].score - s.score_window)
         pool = [c for c in ranked[1:] if c.score >= s.sentence_floor]
         # Each sentence's specific words, worked out once rather than on every pass of the loop.
-        brings = {id(c): set(content_terms(c.text)) & specific.keys() for c in [ranked[0], *pool]}
+        brings = {id(c): brought(c.text, specific) for c in [ranked[0], *pool]}
         covered = set(brings[id(ranked[0])])
         while len(chosen) < limit and pool:
             best, best_value = None, -1e9
@@ -249,3 +251,23 @@ class SentenceRanker:
             if v is not None and float(cv @ v) >= self.settings.redundancy_threshold:
                 return True
         return False
+
+
+_WHO_STEMS = frozenset(content_terms(" ".join(ASKS_WHO_WAS_STUDIED)))
+
+
+def who_asked(key_terms: dict[str, float], specific: dict[str, float]) -> None:
+    """Count a "which species / population" word among the specific words though no passage uses it, since
+    a sentence naming a population brings it (see `brought`)."""
+    for t, w in key_terms.items():
+        if t in _WHO_STEMS:
+            specific.setdefault(t, w)
+
+
+def brought(text: str, specific: dict[str, float]) -> set[str]:
+    """The question's specific words a sentence brings: its own, and a "which species" word if it names who
+    was studied."""
+    out = set(content_terms(text)) & specific.keys()
+    if names_a_population(text):
+        out |= _WHO_STEMS & specific.keys()
+    return out

@@ -151,14 +151,14 @@ class GeneratorSettings(_Section):
     )
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer for clinicians.")
     answer_words: int = Field(
-        55,
+        70,
         ge=10,
         le=1000,
         description="Past this many words, a clinician's answer adds a sentence only for a part of the question "
         "still uncovered.",
     )
     patient_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer for patients.")
-    patient_words: int = Field(40, ge=10, le=1000, description="The word budget of an answer for patients.")
+    patient_words: int = Field(50, ge=10, le=1000, description="The word budget of an answer for patients.")
     detail_sentences: int = Field(8, ge=1, le=20, description="Most sentences when the reader asks for more detail.")
     detail_words: int = Field(200, ge=10, le=2000, description="The word budget when the reader asks for more detail.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
