@@ -77,6 +77,15 @@ class Assistant:
         t0 = time.perf_counter()
         return self._finish(pipeline.run(self._request(question, history, audience, article), self.components), t0)
 
+    def triage(self, question: Any, history: Any = None, article: str | None = None) -> str | None:
+        """What triage decides before any retrieval: "emergency", "crisis", "invalid_input", "greeting"…, or
+        None when the question goes on to retrieval. `ask` would answer a non-None verdict without retrieving."""
+        try:
+            request = self._request(question, history, "clinician", article)
+        except InputError:
+            return "invalid_input"
+        return pipeline.triage_only(request, self.components).terminal
+
     def stream(
         self,
         question: str,
