@@ -129,9 +129,18 @@ def test_the_chat_runs_no_markdown_on_messages_and_still_sanitises_them(app: Any
     assert chatbot.render_markdown is False and chatbot.sanitize_html is True and chatbot.allow_tags is False
 
 
-def test_the_queue_limits_concurrency_and_length_as_configured(app: Any, ui_settings: Settings) -> None:
-    assert app._queue.default_concurrency_limit == ui_settings.ui.concurrency_limit
-    assert app._queue.max_size == ui_settings.ui.max_queue
+def test_the_gate_limits_concurrency_and_the_waiting_line_as_configured_and_gradio_refuses_nothing(
+    app: Any, ui_settings: Settings
+) -> None:
+    gate = app.fb_gate
+    assert (gate.workers, gate.waiting) == (ui_settings.ui.concurrency_limit, ui_settings.ui.max_queue)
+    assert (gate.per_session, gate.per_ip) == (
+        ui_settings.ui.max_in_flight_per_session,
+        ui_settings.ui.max_in_flight_per_ip,
+    )
+    assert app._queue.max_size is None  # Gradio's 503 "Queue is full" can never happen; the gate answers instead
+    answering = [fn for fn in app.fns.values() if fn.concurrency_id == "answer"]
+    assert len(answering) >= 3 and all(fn.concurrency_limit is None for fn in answering)
 
 
 # ----------------------------------------------------------------------------- the page's handlers

@@ -317,8 +317,26 @@ class UISettings(_Section):
     auth_password_env: str = Field(
         "FOLLOWUP_BOT_UI_PASSWORD", description="Environment variable holding the basic-auth password."
     )
-    concurrency_limit: int = Field(2, ge=1, le=64, description="Requests answered at once; the rest wait in the queue.")
-    max_queue: int = Field(64, ge=1, le=10000, description="Most requests waiting in the queue.")
+    concurrency_limit: int = Field(
+        2, ge=1, le=64, description="Questions answered at once (retrieval workers); the rest wait in the queue."
+    )
+    max_queue: int = Field(
+        64,
+        ge=1,
+        le=10000,
+        description="Questions waiting for a worker; past it a question gets a 'busy, try again' answer (never an "
+        "HTTP 503). Emergency and crisis replies never wait.",
+    )
+    max_in_flight_per_session: int = Field(
+        2, ge=1, le=64, description="Questions one page session or API client may have waiting or being answered."
+    )
+    max_in_flight_per_ip: int = Field(
+        8,
+        ge=1,
+        le=10000,
+        description="Questions one address may have in flight through /ask (behind a proxy on this host, the "
+        "X-Forwarded-For address).",
+    )
     feedback_path: Path = Field(
         Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to."
     )

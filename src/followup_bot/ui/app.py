@@ -13,14 +13,18 @@ Design choices, and why:
   Markdown on messages (`render_markdown=False`): they are our own HTML, so a user's `![x](…)`
   stays text. `guard.PageGuard` adds a Content-Security-Policy and refuses what the page does
   not use (uploads, remote files, the proxy); run history and static workers are off.
-- Every answering event (chat, suggestions, API) shares one queue slot pool (`concurrency_id`),
-  so `ui.concurrency_limit` bounds the work on the machine, not per button.
+- Every answering event (chat, suggestions, API) goes through one admission gate (`admission`,
+  `lanes`): emergency and crisis replies are answered at once, questions wait for one of
+  `ui.concurrency_limit` workers in a line of at most `ui.max_queue`, a client has at most its
+  share in flight, and whoever is turned away gets a friendly "busy, try again" answer. Gradio's
+  own queue only dispatches (no size limit, no concurrency limit on these events), because its
+  limits answer HTTP 503 before anything can tell an emergency from a question.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
 
@@ -30,14 +34,19 @@ from starlette.middleware import Middleware
 from followup_bot.assistant import Assistant
 from followup_bot.settings import ConfigError, Settings, load_settings
 from followup_bot.ui import render
+from followup_bot.ui.admission import Gate
 from followup_bot.ui.guard import PageGuard, inline_script_hashes
 from followup_bot.ui.handlers import EXPORT_ROOT, ChatPage
+from followup_bot.ui.lanes import Lanes
 from followup_bot.ui.render import Exchange
 
 __all__ = ["ChatPage", "build_app", "launch", "page_head", "resolve_auth", "serve"]
 
 AUDIENCES = [("Clinician", "clinician"), ("Patient or caregiver", "patient")]
 CONCURRENCY_ID = "answer"
+# Gradio job slots beyond the questions the gate may hold (workers + waiting line): room for safety
+# replies, busy answers, feedback and the like while the line is full.
+SPARE_JOB_SLOTS = 64
 CHAT_PLACEHOLDER = (
     "**Ask a follow-up question about the article and the publications it cites.**\n\n"
     "Every statement in an answer is quoted from those documents and carries a marker; "
@@ -74,8 +83,22 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
     """Build the page (not launched); tests launch it on a free port, `serve` on the configured one."""
     settings = settings or assistant.settings
     page = ChatPage(assistant, settings)
+    ui = settings.ui
+    gate = Gate(
+        workers=ui.concurrency_limit,
+        waiting=ui.max_queue,
+        per_session=ui.max_in_flight_per_session,
+        per_ip=ui.max_in_flight_per_ip,
+    )
+    lanes = Lanes(page, gate)
     private: dict[str, Any] = {"api_visibility": "private"}
-    answering: dict[str, Any] = {"concurrency_id": CONCURRENCY_ID, "show_progress": "hidden", **private}
+    # No Gradio concurrency limit on answering events: the gate queues them (see the module notes).
+    answering: dict[str, Any] = {
+        "concurrency_id": CONCURRENCY_ID,
+        "concurrency_limit": None,
+        "show_progress": "hidden",
+        **private,
+    }
 
     with gr.Blocks(title=f"Follow-up questions: {assistant.title}", analytics_enabled=False) as demo:
         gr.HTML(render.render_header(assistant.title), elem_id="fb-header-wrap")
@@ -160,14 +183,22 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         gr.HTML(footer, elem_id="fb-footer-wrap")
 
         outputs = [chatbot, panel, state, box, download]
-        box.submit(page.respond, [box, state, audience], outputs, **answering)
-        send.click(page.respond, [box, state, audience], outputs, **answering)
+
+        async def respond(
+            message: str, exchanges: list[Exchange], audience_value: str, request: gr.Request
+        ) -> AsyncIterator[tuple[Any, ...]]:
+            async for update in lanes.respond(request, message, exchanges, audience_value):
+                yield update
+
+        box.submit(respond, [box, state, audience], outputs, **answering)
+        send.click(respond, [box, state, audience], outputs, **answering)
         for button, question in zip(suggestion_buttons, page.suggestions, strict=True):
 
-            def ask_suggestion(
-                exchanges: list[Exchange], audience_value: str, question: str = question
-            ) -> Iterator[tuple[Any, ...]]:
-                yield from page.respond(question, exchanges, audience_value)
+            async def ask_suggestion(
+                exchanges: list[Exchange], audience_value: str, request: gr.Request, question: str = question
+            ) -> AsyncIterator[tuple[Any, ...]]:
+                async for update in lanes.respond(request, question, exchanges, audience_value):
+                    yield update
 
             button.click(ask_suggestion, [state, audience], outputs, **answering)
         clear.click(page.clear, None, [chatbot, panel, state, box, download, status], queue=False, **private)
@@ -183,7 +214,9 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         helpful.click(rate_helpful, [comment, state], [status, comment], **private)
         unhelpful.click(rate_unhelpful, [comment, state], [status, comment], **private)
 
-        def ask(question: str, history_json: str = "[]", audience: str = "clinician") -> dict:
+        async def ask(
+            question: str, history_json: str = "[]", audience: str = "clinician", request: gr.Request | None = None
+        ) -> dict:
             """Answer one question strictly from the article and its sources; returns the Answer as JSON.
 
             Args:
@@ -191,13 +224,21 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
                 history_json: the conversation so far, a JSON list of {"role": "user"|"assistant", "content": "..."}.
                 audience: "clinician" or "patient".
             """
-            return page.api_ask(question, history_json, audience)
+            return await lanes.ask(request, question, history_json, audience)
 
-        gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID)
+        gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID, concurrency_limit=None)
 
-    demo.queue(default_concurrency_limit=settings.ui.concurrency_limit, max_size=settings.ui.max_queue)
+    # Other events (ratings) keep a small limit; no size limit: the gate turns questions away kindly instead.
+    demo.queue(default_concurrency_limit=ui.concurrency_limit, max_size=None)
     demo.fb_page = page  # tests reach the handlers without a browser
+    demo.fb_gate = gate
     return demo
+
+
+def job_slots(settings: Settings) -> int:
+    """Gradio's `max_threads`: its job slots (and threads for plain functions). Every question the gate may
+    hold takes a slot while it waits, so there must be more than those, or a safety reply would queue in Gradio."""
+    return settings.ui.concurrency_limit + settings.ui.max_queue + SPARE_JOB_SLOTS
 
 
 def page_head() -> str:
@@ -249,6 +290,7 @@ def launch(
             app_kwargs={"middleware": [Middleware(PageGuard, script_hashes=inline_script_hashes(head))]},
             run_history=False,
             num_workers=0,
+            max_threads=job_slots(settings),
             max_file_size=1,
         )
     except OSError as exc:

@@ -26,6 +26,7 @@ from followup_bot.assistant import Assistant, InputError, normalize_audience
 from followup_bot.models import Answer
 from followup_bot.settings import Settings
 from followup_bot.ui import render
+from followup_bot.ui.admission import Busy
 from followup_bot.ui.feedback import append_jsonl, feedback_record
 from followup_bot.ui.render import Exchange
 
@@ -217,6 +218,43 @@ class ChatPage:
         return render.render_audience_note(self.assistant.disclaimer(audience))
 
     # ----------------------------------------------------------------- API
+
+    def busy_answer(self, question: str, audience: str, busy: Busy) -> Answer:
+        """Not answered for now (see `admission`): why, and when to try again; nothing was searched."""
+        seconds = busy.retry_after_s
+        if busy.reason == "client":
+            many = "question is" if busy.in_flight == 1 else f"{busy.in_flight} questions are"
+            text = f"Your earlier {many} still being answered. Please wait for the answer, then ask again."
+        else:
+            text = "The assistant is busy answering other questions right now. Please ask again in a few seconds."
+        text += " If this is an emergency, call your local emergency number now."
+        try:
+            who = normalize_audience(audience)
+        except InputError:
+            who = "clinician"
+        return Answer(
+            answer=text,
+            refused=True,
+            refusal_reason="busy",
+            standalone_question=question.strip() if isinstance(question, str) else "",
+            notice=f"Busy: not answered yet. Try again in about {seconds} seconds.",
+            disclaimer=self.assistant.disclaimer(who),
+            audience=who,
+            generator=self.assistant.generator_info,
+        )
+
+    def busy(self, message: str, exchanges: list[Exchange] | None, audience: str, busy: Busy) -> tuple[Any, ...]:
+        """The chat's busy reply: shown under the question, kept out of the conversation (and its history),
+        and the question stays in the box for another try. Outputs as `respond`."""
+        exchanges = list(exchanges or [])
+        text = message if isinstance(message, str) else ""
+        answer = self.busy_answer(text, audience, busy)
+        shown = [
+            *self.messages(exchanges, normalize_audience(answer.audience)),
+            {"role": "user", "content": render.render_user_message(text)},
+            {"role": "assistant", "content": render.render_answer(answer, text, len(exchanges) + 1, self.records)},
+        ]
+        return shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def invalid(self, message: str, audience: str) -> dict[str, Any]:
         """A friendly invalid_input Answer for malformed API calls (bad history_json)."""
