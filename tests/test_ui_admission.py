@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from followup_bot.settings import Settings
-from followup_bot.ui.admission import Busy, Gate, Ticket, lane_for
+from followup_bot.ui.admission import Busy, Gate, RateLimit, Ticket, lane_for
 from support import free_port, with_feedback_file
 
 EMERGENCY = "My friend took too much ketamine and is not breathing"
@@ -153,6 +153,18 @@ def test_a_streamed_handler_runs_step_by_step_on_threads_and_is_closed_when_the_
 
     assert run(scenario()) == [0, 1, 2]
     assert closed.is_set() and threading.main_thread().name not in threads
+
+
+def test_a_rating_rate_limit_allows_the_configured_number_per_window_per_session() -> None:
+    now = [0.0]
+    limit = RateLimit(3, 60.0, clock=lambda: now[0])
+    assert [limit.check("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limit.check("a") == pytest.approx(60.0)
+    assert limit.check("b") == 0.0
+    now[0] = 30.0
+    assert limit.check("a") == pytest.approx(30.0)
+    now[0] = 60.5
+    assert limit.check("a") == 0.0
 
 
 # ----------------------------------------------------------------------------- through a real server

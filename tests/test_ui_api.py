@@ -7,7 +7,9 @@ real Chroma store), so these tests exercise what `followup-bot serve` serves.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 
 from followup_bot.models import Answer
 from followup_bot.settings import ConfigError, Settings
+from followup_bot.ui.feedback import answer_id, read_jsonl
 from support import free_port, with_feedback_file
 
 pytestmark = pytest.mark.integration
@@ -146,6 +149,12 @@ def test_the_gate_limits_concurrency_and_the_waiting_line_as_configured_and_grad
 # ----------------------------------------------------------------------------- the page's handlers
 
 
+def gr_skip() -> Any:
+    import gradio as gr
+
+    return gr.skip()
+
+
 def _run(page: Any, message: str, exchanges: list | None = None, audience: str = "clinician") -> list[tuple]:
     return list(page.respond(message, exchanges or [], audience))
 
@@ -244,8 +253,50 @@ def test_feedback_appends_one_line_about_the_latest_answer(app: Any, ui_settings
     assert len(lines) == before + 1
     record = json.loads(lines[-1])
     assert record["rating"] == "not_helpful" and record["comment"] == "missing the human data"
-    assert record["question"] == RAT_QUESTION and record["citations"] and record["answer"] == state[-1].answer.answer
+    assert record["question"] == RAT_QUESTION and record["citations"]
+    assert record["answer_id"] == answer_id(state[-1].answer) and "answer" not in record
     assert record["config_fingerprint"] == ui_settings.fingerprint()
+
+
+@pytest.mark.parametrize(
+    "failure, message",
+    [(errno.ENOSPC, "the server's disk is full"), (errno.EROFS, "cannot be written on the server (read-only)")],
+)
+def test_a_full_disk_or_read_only_log_says_so_on_the_page_and_the_chat_still_works(
+    app: Any, ui_settings: Settings, monkeypatch: pytest.MonkeyPatch, failure: int, message: str
+) -> None:
+    page = app.fb_page
+    *_, (_chat, _panel, state, _box, _export) = _run(page, RAT_QUESTION)
+    path = Path(ui_settings.ui.feedback_path)
+    before = path.read_bytes() if path.exists() else b""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(failure, os.strerror(failure))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write" if failure == errno.ENOSPC else "open", refuse)
+        status, comment = page.feedback("helpful", "a comment worth keeping", state, client="disk-test")
+    assert message in status and "The chat still works" in status
+    assert comment == gr_skip()  # the comment stays in the box for another try
+    assert (path.read_bytes() if path.exists() else b"") == before
+    *_, (chat, _panel, state, _box, _export) = _run(page, "What about in humans?", state)
+    assert len(state) == 2 and state[-1].answer is not None and "fb-chip" in chat[-1]["content"]
+
+
+def test_a_flood_of_ratings_from_one_session_is_turned_away_with_a_message_and_others_still_rate(
+    assistant: Any, ui_settings: Settings, tmp_path: Path
+) -> None:
+    from followup_bot.ui.handlers import ChatPage
+
+    settings = with_feedback_file(ui_settings, tmp_path)
+    settings.ui.feedback_per_minute = 3
+    page = ChatPage(assistant, settings)
+    *_, (_chat, _panel, state, _box, _export) = _run(page, RAT_QUESTION)
+    statuses = [page.feedback("helpful", "", state, client="flooder")[0] for _ in range(5)]
+    assert ["Thank you" in s for s in statuses] == [True, True, True, False, False]
+    assert "please wait" in statuses[-1] and "seconds" in statuses[-1]
+    assert "Thank you" in page.feedback("helpful", "", state, client="someone-else")[0]
+    assert len(read_jsonl(settings.ui.feedback_path)) == 4
 
 
 def test_clear_chat_forgets_the_conversation_and_its_evidence(app: Any) -> None:

@@ -340,6 +340,13 @@ class UISettings(_Section):
     feedback_path: Path = Field(
         Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to."
     )
+    feedback_max_bytes: int = Field(
+        10_000_000, ge=10_000, le=10**12, description="Size past which the feedback log is rotated."
+    )
+    feedback_backups: int = Field(
+        5, ge=0, le=100, description="Rotated feedback logs kept (feedback.jsonl.1 … .N); 0 keeps none."
+    )
+    feedback_per_minute: int = Field(10, ge=1, le=10000, description="Ratings one page session may send per minute.")
 
 
 class EvalSettings(_Section):

@@ -27,6 +27,7 @@ All bookkeeping happens on the server's event loop (one thread), so plain counte
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -165,3 +166,32 @@ class Gate:
                 self._in_flight[key] -= 1
                 if self._in_flight[key] <= 0:
                     del self._in_flight[key]
+
+
+class RateLimit:
+    """At most `limit` events per key in any `window_s` seconds (a sliding window); used for ratings.
+
+    Unlike the gate it is called from handler threads, so it takes a lock."""
+
+    def __init__(self, limit: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> float:
+        """0 and the event is counted, or the seconds to wait before the next one is allowed."""
+        with self._lock:
+            return self._check(key, self.clock())
+
+    def _check(self, key: str, now: float) -> float:
+        if len(self._events) > 10_000:  # forget idle keys so the table stays small
+            self._events = {k: v for k, v in self._events.items() if v and now - v[-1] < self.window_s}
+        times = self._events.setdefault(key, deque())
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        if len(times) >= self.limit:
+            return max(0.0, self.window_s - (now - times[0]))
+        times.append(now)
+        return 0.0

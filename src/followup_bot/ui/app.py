@@ -205,11 +205,11 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         chatbot.clear(page.clear, None, [chatbot, panel, state, box, download, status], queue=False, **private)
         audience.change(page.audience_note, audience, note, queue=False, **private)
 
-        def rate_helpful(text: str, exchanges: list[Exchange]) -> tuple[str, Any]:
-            return page.feedback("helpful", text, exchanges)
+        def rate_helpful(text: str, exchanges: list[Exchange], request: gr.Request) -> tuple[str, Any]:
+            return page.feedback("helpful", text, exchanges, client=request.session_hash)
 
-        def rate_unhelpful(text: str, exchanges: list[Exchange]) -> tuple[str, Any]:
-            return page.feedback("not_helpful", text, exchanges)
+        def rate_unhelpful(text: str, exchanges: list[Exchange], request: gr.Request) -> tuple[str, Any]:
+            return page.feedback("not_helpful", text, exchanges, client=request.session_hash)
 
         helpful.click(rate_helpful, [comment, state], [status, comment], **private)
         unhelpful.click(rate_unhelpful, [comment, state], [status, comment], **private)

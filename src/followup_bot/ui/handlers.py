@@ -26,8 +26,8 @@ from followup_bot.assistant import Assistant, InputError, normalize_audience
 from followup_bot.models import Answer
 from followup_bot.settings import Settings
 from followup_bot.ui import render
-from followup_bot.ui.admission import Busy
-from followup_bot.ui.feedback import append_jsonl, feedback_record
+from followup_bot.ui.admission import Busy, RateLimit
+from followup_bot.ui.feedback import append_jsonl, feedback_record, save_problem
 from followup_bot.ui.render import Exchange
 
 log = logging.getLogger("followup_bot.ui")
@@ -47,6 +47,7 @@ class ChatPage:
         self.records = view.records
         self.chunks = view.chunks
         self.feedback_path = settings.resolve(settings.ui.feedback_path)
+        self.feedback_rate = RateLimit(settings.ui.feedback_per_minute, 60.0)
         self.fingerprint = settings.fingerprint()
         self.suggestions = self._suggestions()
 
@@ -186,8 +187,14 @@ class ChatPage:
         """Forget the conversation (outputs: chat, panel, state, input, export button, feedback status)."""
         return [], self.panel([]), [], "", gr.update(value=None, interactive=False), ""
 
-    def feedback(self, rating: str, comment: str, exchanges: list[Exchange] | None) -> tuple[str, Any]:
-        """Record a rating of the latest answer (outputs: status line, comment box)."""
+    def feedback(
+        self, rating: str, comment: str, exchanges: list[Exchange] | None, client: str | None = None
+    ) -> tuple[str, Any]:
+        """Record a rating of the latest answer (outputs: status line, comment box).
+
+        `client` (the page session) is allowed `ui.feedback_per_minute` ratings a minute. A full
+        disk or a read-only log gets a message that says so; the chat goes on either way.
+        """
         latest = next(
             ((i, ex) for i, ex in reversed(list(enumerate(exchanges or [], 1))) if ex.answer is not None), None
         )
@@ -195,6 +202,14 @@ class ChatPage:
             return '<p class="fb-status">Ask a question first: feedback applies to the latest answer.</p>', gr.skip()
         turn, ex = latest
         assert ex.answer is not None
+        wait = self.feedback_rate.check(client) if client else 0.0
+        if wait > 0:
+            return (
+                '<p class="fb-status fb-status-error">That is a lot of feedback in a short time: please wait '
+                f"{max(1, round(wait))} seconds before sending more. Your comment is still in the box.</p>",
+                gr.skip(),
+            )
+        ui = self.settings.ui
         try:
             record = feedback_record(
                 question=ex.question,
@@ -204,7 +219,14 @@ class ChatPage:
                 fingerprint=self.fingerprint,
                 audience=ex.audience,
             )
-            append_jsonl(self.feedback_path, record)
+            append_jsonl(self.feedback_path, record, max_bytes=ui.feedback_max_bytes, backups=ui.feedback_backups)
+        except OSError as exc:
+            log.error("saving feedback to %s failed: %s", self.feedback_path, exc)
+            return (
+                f'<p class="fb-status fb-status-error">Sorry, your feedback could not be saved: {save_problem(exc)}. '
+                "The chat still works; please tell the site's operator.</p>",
+                gr.skip(),
+            )
         except Exception:  # feedback must never break the page
             log.exception("saving feedback failed")
             return (
