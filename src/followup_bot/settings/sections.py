@@ -347,6 +347,15 @@ class UISettings(_Section):
         5, ge=0, le=100, description="Rotated feedback logs kept (feedback.jsonl.1 … .N); 0 keeps none."
     )
     feedback_per_minute: int = Field(10, ge=1, le=10000, description="Ratings one page session may send per minute.")
+    login_max_failures: int = Field(
+        5, ge=1, le=1000, description="Failed sign-ins from one address before it is locked out (auth on)."
+    )
+    login_lockout_s: float = Field(
+        30.0,
+        gt=0,
+        le=86400,
+        description="First lockout after too many failed sign-ins; it doubles with each further failure, up to 15 min.",
+    )
 
 
 class EvalSettings(_Section):

@@ -19,6 +19,7 @@ Design choices, and why:
   share in flight, and whoever is turned away gets a friendly "busy, try again" answer. Gradio's
   own queue only dispatches (no size limit, no concurrency limit on these events), because its
   limits answer HTTP 503 before anything can tell an emergency from a question.
+- Failed sign-ins are throttled per address (`login.LoginThrottle`) when auth is on.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from followup_bot.ui.admission import Gate
 from followup_bot.ui.guard import PageGuard, inline_script_hashes
 from followup_bot.ui.handlers import EXPORT_ROOT, ChatPage
 from followup_bot.ui.lanes import Lanes
+from followup_bot.ui.login import LoginThrottle
 from followup_bot.ui.render import Exchange
 
 __all__ = ["ChatPage", "build_app", "launch", "page_head", "resolve_auth", "serve"]
@@ -287,7 +289,16 @@ def launch(
             css=asset("style.css"),
             head=head,
             allowed_paths=[str(EXPORT_ROOT)],
-            app_kwargs={"middleware": [Middleware(PageGuard, script_hashes=inline_script_hashes(head))]},
+            app_kwargs={
+                "middleware": [
+                    Middleware(PageGuard, script_hashes=inline_script_hashes(head)),
+                    Middleware(
+                        LoginThrottle,
+                        max_failures=settings.ui.login_max_failures,
+                        lockout_s=settings.ui.login_lockout_s,
+                    ),
+                ]
+            },
             run_history=False,
             num_workers=0,
             max_threads=job_slots(settings),
