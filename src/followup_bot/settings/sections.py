@@ -337,6 +337,9 @@ class UISettings(_Section):
         description="Questions one address may have in flight through /ask (behind a proxy on this host, the "
         "X-Forwarded-For address).",
     )
+    torch_threads: int = Field(
+        1, ge=0, le=64, description="torch threads for the embedding model when serving; 0 keeps torch's default."
+    )
     feedback_path: Path = Field(
         Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to."
     )
