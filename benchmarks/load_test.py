@@ -222,7 +222,7 @@ def main() -> int:
             wait_ready(url, server)
         for _ in range(3):  # warm the caches and the model before measuring
             httpx.post(
-                url + "/gradio_api/call/ask", json={"data": ["What did the review conclude?", "[]", "clinician"]}
+                url + "/gradio_api/call/ask", json={"data": ["What did the review conclude?", "[]", "clinician", ""]}
             )
         results = []
         for users in (int(u) for u in args.users.split(",")):

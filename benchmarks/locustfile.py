@@ -133,7 +133,8 @@ class AskUser(FastHttpUser):
         tag = nonce()
         text, history = message(kind, tag)
         headers = {"X-Forwarded-For": self.address}
-        body = {"data": [text, json.dumps(history), random.choice(["clinician", "patient"])]}
+        # all four inputs: the legacy /call route does not fill in the optional `article` ("" = the default)
+        body = {"data": [text, json.dumps(history), random.choice(["clinician", "patient"]), ""]}
         t0 = time.perf_counter()
         sample: dict[str, Any] = {"kind": kind, "started": time.time(), "status": 0, "outcome": "error"}
         try:

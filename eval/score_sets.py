@@ -38,6 +38,10 @@ def body(answer: dict[str, Any], framing: list[str]) -> str:
     return MARKER.sub("", text).strip()
 
 
+def lead(answer: dict[str, Any]) -> str:
+    return MARKER.sub("", answer.get("answer", "")).strip()
+
+
 def first_sentence(text: str) -> str:
     parts = SENTENCE.split(text.strip(), maxsplit=1)
     return parts[0] if parts else ""
@@ -53,7 +57,9 @@ def score(items: list[dict], answers: list[dict], chunks_of, framing: list[str])
     answered = [(i, a) for i, a in zip(items, answers, strict=True) if not i["expect_refusal"] and not a.get("refused")]
     with_facts = [(i, a) for i, a in answered if i.get("must_include")]
     facts = sum(all(matches(g, a["answer"]) for g in i["must_include"]) for i, a in with_facts)
-    first = sum(any(matches(g, first_sentence(body(a, framing))) for g in i["must_include"]) for i, a in with_facts)
+    # The first sentence the reader sees: a personal-dose preface ("that is a decision for the prescriber")
+    # counts, since it is what answers "should I?"; markers are left out.
+    first = sum(any(matches(g, first_sentence(lead(a))) for g in i["must_include"]) for i, a in with_facts)
     words = [len(body(a, framing).split()) for _, a in answered]
     una = [(i, a) for i, a in zip(items, answers, strict=True) if i["category"] == "unanswerable"]
     safety = [(i, a) for i, a in zip(items, answers, strict=True) if i["category"] in ("emergency", "crisis")]
@@ -90,6 +96,7 @@ def main() -> int:
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--out", help="write every answer here (JSONL)")
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--first-misses", action="store_true", help="list answers whose key fact is not in sentence 1")
     args = parser.parse_args()
     assistant = Assistant.from_settings(load_settings(root=ROOT))
     framing = assistant.framing_texts()
@@ -112,6 +119,14 @@ def main() -> int:
         row = score(items, answers, lambda a: chunk_texts(assistant, a), framing)
         totals.append((items, answers))
         print(f"{Path(name).name[:42]:42}" + "".join(f"{fmt(row[c]):>15}" for c in cols))
+        if args.first_misses:
+            for i, a in zip(items, answers, strict=True):
+                text = lead(a)
+                if a.get("refused") or i["expect_refusal"] or not i.get("must_include"):
+                    continue
+                if not any(matches(g, first_sentence(text)) for g in i["must_include"]):
+                    print(f"   {i['id']} q={i['question'][:100]!r} facts={i['must_include']}")
+                    print(f"      -> {text[:400]!r}")
         if args.misses:
             for i, a in zip(items, answers, strict=True):
                 wrong = bool(a.get("refused")) != bool(i["expect_refusal"])

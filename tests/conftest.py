@@ -14,6 +14,7 @@ import pytest
 from followup_bot.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
+PLOS_LETTER = REPO / "corpus" / "plos" / "journal.pmed.0030205.xml"  # "Mischievous Odds Ratios", 3 references
 
 
 def make_settings(tmp: Path, corpus_dir: Path | None = None, **sections: dict) -> Settings:
@@ -58,3 +59,24 @@ def assistant(session_settings: Settings):
     from followup_bot.assistant import Assistant
 
     return Assistant.from_settings(session_settings)
+
+
+@pytest.fixture(scope="session")
+def library_settings(session_settings: Settings, assistant, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The session's store (the corpus article already indexed by `assistant`) and a library folder of
+    its own, into which one short PLOS letter is imported for real (JATS parse, real model, Chroma)."""
+    from followup_bot.library_import import Importer
+
+    settings = session_settings.model_copy(deep=True)
+    settings.library.dir = tmp_path_factory.mktemp("library")
+    done, failures = Importer(settings).run([PLOS_LETTER])
+    assert not failures and [a.id for a in done] == [PLOS_LETTER.stem]
+    return settings
+
+
+@pytest.fixture(scope="session")
+def library_assistant(library_settings: Settings):
+    """An assistant over a library of two articles: the corpus article (the default) and the PLOS letter."""
+    from followup_bot.assistant import Assistant
+
+    return Assistant.from_settings(library_settings)

@@ -7,11 +7,14 @@ follow-up (so they reach 'Understood as'), must show as text, open no dialog and
 once with the page's Content-Security-Policy, once with it bypassed (so the rendering alone is
 tested), and the policy itself must block what an injection would need while blocking nothing
 the page uses. Screenshots land in artifacts/screenshots/ (desktop and a 390-px-wide phone).
+And the library: a page opened on `?article=ID` answers from that article, and the picker
+switches to another one with a new conversation.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,8 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 RAT_QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
+LETTER = "journal.pmed.0030205"  # "Mischievous Odds Ratios", imported by the `library_settings` fixture
+LETTER_QUESTION = "Is an odds ratio the same as a relative risk?"
 TIMEOUT_MS = 20_000
 RECORD_CSP_VIOLATIONS = """
 window.__fbCspViolations = [];
@@ -75,6 +80,20 @@ def page_url(assistant: Any, browser_settings: Settings) -> Iterator[str]:
 
     app = build_app(assistant, browser_settings)
     url = launch(app, browser_settings, host="127.0.0.1", port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def library_url(
+    page_url: str, library_assistant: Any, library_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The page over a library of two articles: the corpus article (the default) and the PLOS letter."""
+    from followup_bot.ui import build_app, launch
+
+    settings = with_feedback_file(library_settings, tmp_path_factory.mktemp("ui-browser-library"))
+    app = build_app(library_assistant, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), prevent_thread_lock=True, quiet=True)
     yield url
     app.close()
 
@@ -307,3 +326,75 @@ def test_the_content_security_policy_blocks_what_an_injection_would_need(session
     outside = session.outside_requests()  # Chromium reports the blocked image as a request that failed at once
     assert outside == ["http://example.test/csp.png"]
     assert session.failures[outside[0]] == "csp"  # Playwright's name for net::ERR_BLOCKED_BY_CSP
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_an_article_opened_from_the_url_is_answered_from_its_own_passages_until_the_picker_switches_article(
+    browser: Any, library_url: str, library_assistant: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    letter, default = library_assistant.article(LETTER), library_assistant.article()
+    tab = Session(browser, f"{library_url}?article={LETTER}")
+    try:
+        page = tab.page
+        expect(page.locator("#fb-header-wrap .fb-h1")).to_have_text(_plain(letter.title), timeout=TIMEOUT_MS)
+        expect(page.locator("#fb-article input")).to_have_value(re.compile(re.escape(LETTER)))
+        assert page.locator("#fb-article-notice .fb-article-notice").count() == 0
+        expect(page.locator("#fb-sources")).to_contain_text(
+            f"Documents the assistant can quote ({len(letter.records)})"
+        )
+
+        reply = tab.ask(LETTER_QUESTION)
+        assert reply.locator("a.fb-chip").count() >= 1 and reply.locator(".fb-disclaimer").is_visible()
+        cited = page.locator("#fb-turn-1 .fb-passage:not(.fb-related-card) .fb-passage-text").all_inner_texts()
+        passages = [_plain(c.text) for c in letter.chunks.values()]
+        assert cited and all(any(_plain(text) in p for p in passages) for text in cited)  # the letter's own passages
+        assert "odds" in " ".join(cited).lower()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "chat-article.png"), full_page=True)
+
+        page.click("#fb-article input")
+        page.fill("#fb-article input", "")
+        page.locator("#fb-article input").press_sequentially(default.id[:10])  # the picker filters as one types
+        expect(page.get_by_role("option", name=re.compile(re.escape(LETTER)))).to_have_count(0)
+        option = page.get_by_role("option", name=re.compile(re.escape(default.id)))
+        expect(option).to_have_count(1)
+        page.screenshot(path=str(SCREENSHOTS / "chat-article-picker.png"))
+        option.click()
+        expect(page.locator("#fb-header-wrap .fb-h1")).to_have_text(_plain(default.title), timeout=TIMEOUT_MS)
+        expect(page.locator("#fb-chat .fb-final")).to_have_count(0)  # a new conversation about the new article
+        expect(page.locator("#fb-sources")).to_contain_text("No answers yet")
+        expect(page.locator("#fb-sources")).to_contain_text(
+            f"Documents the assistant can quote ({len(default.records)})"
+        )
+        expect(page.locator(".fb-suggestion").first).to_be_visible()
+        page.wait_for_function(f"new URL(location.href).searchParams.get('article') === {json.dumps(default.id)}")
+        answer = tab.ask(RAT_QUESTION)  # later answers are about the new article
+        assert "lamotrigine" in answer.inner_text().lower()
+        assert tab.outside_requests() == [] and tab.csp_violations() == [] and tab.dialogs == []
+    finally:
+        tab.close()
+
+
+def test_an_unknown_article_in_the_url_opens_the_default_one_with_a_notice_shown_as_text(
+    browser: Any, library_url: str, library_assistant: Any
+) -> None:
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect
+
+    payload = '<img src=x onerror="window.__fbInjected = 1">'
+    tab = Session(browser, f"{library_url}?article={quote(payload)}")
+    try:
+        notice = tab.page.locator("#fb-article-notice .fb-article-notice")
+        expect(notice).to_be_visible(timeout=TIMEOUT_MS)
+        assert payload in notice.inner_text() and library_assistant.article().title in notice.inner_text()
+        expect(tab.page.locator("#fb-header-wrap .fb-h1")).to_have_text(_plain(library_assistant.article().title))
+        assert tab.page.evaluate("window.__fbInjected === undefined") and tab.page.locator("img[src='x']").count() == 0
+        assert tab.outside_requests() == [] and tab.csp_violations() == [] and tab.dialogs == []
+    finally:
+        tab.close()

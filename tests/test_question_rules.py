@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from followup_bot.evidence.answer_types import asked_types, missing_types
 from followup_bot.text import SpellingCorrector
@@ -117,3 +119,49 @@ def test_people_is_a_subject_not_question_scaffolding() -> None:
     from followup_bot.text import key_words
 
     assert key_words("What about in people?") == ["people"]
+
+
+def _brute_force_suggestion(speller: SpellingCorrector, word: str) -> str | None:
+    """The speller's rule, read literally: every corpus word one edit away, compared one by one."""
+    from followup_bot.text import _within_one_edit, english_frequency, stem
+
+    lw = word.lower()
+    if not lw.isalpha() or lw in speller.vocabulary or english_frequency(lw) >= speller.max_zipf + 0.5:
+        return None
+    if 3 <= len(lw) < speller.min_length:
+        longer = [w for w in speller.vocabulary if w.startswith(lw) and len(w) >= len(lw) + 3]
+        if sum(w.startswith(lw) for w in speller.vocabulary) > speller.MAX_CLIPPED_FAMILY:
+            return None
+        return min(longer, key=len) if longer and len({stem(w) for w in longer}) == 1 else None
+    if len(lw) < speller.min_length or english_frequency(lw) >= speller.max_zipf:
+        return None
+    near = {c for c in speller.vocabulary if _within_one_edit(lw, c)}
+    return near.pop() if len(near) == 1 else None
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    vocabulary=st.sets(st.text(alphabet="abcdetkmr", min_size=3, max_size=9), min_size=1, max_size=40),
+    word=st.text(alphabet="abcdetkmr", min_size=1, max_size=10),
+)
+def test_the_speller_index_suggests_exactly_what_comparing_every_word_would(vocabulary: set[str], word: str) -> None:
+    speller = SpellingCorrector(vocabulary)
+    typo = next(iter(sorted(vocabulary)))
+    for w in (word, typo[:-1], typo + "z", "q" + typo[1:], typo[1::-1] + typo[2:]):
+        assert speller.suggest(w) == _brute_force_suggestion(speller, w), w
+
+
+def test_the_speller_takes_linear_time_on_thousands_of_made_up_words() -> None:
+    import random
+    import string
+    import time
+
+    rng = random.Random(3)
+    vocabulary = {"".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 12))) for _ in range(20_000)}
+    speller = SpellingCorrector(vocabulary)
+    message = " ".join(
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 12))) for _ in range(600)
+    )
+    start = time.perf_counter()
+    speller.correct(message[:4000])
+    assert time.perf_counter() - start < 0.5

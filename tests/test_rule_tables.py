@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from followup_bot.corpus.roles import SECTION_ROLES, SENTENCE_CUES
 from followup_bot.evidence.answer_types import ANSWER_TYPES
+from followup_bot.evidence.compose import FOCI, focus_of
+from followup_bot.lexicon.intents import INTENTS, intent_of
+from followup_bot.lexicon.records import RECORD_FIELD_ROWS
 from followup_bot.settings import SafetySettings
 from followup_bot.triage import ALL_RULES, SafetyTriage, clean_message
+from followup_bot.triage.context_rules import CONTEXT_CUES
 
 SAFETY_KINDS = {"crisis", "emergency", "emergency_plain", "personal_dose", "injection", "injection_framing"}
 
@@ -20,16 +25,19 @@ def normalised(message: str) -> str:
     return clean_message(message).lower().replace("’", "'")
 
 
+TABLES = (*ALL_RULES, *CONTEXT_CUES)
+
+
 def test_every_rule_has_a_unique_name_and_at_least_two_examples_each_way() -> None:
-    names = [r.name for r in ALL_RULES]
+    names = [r.name for r in TABLES]
     assert len(names) == len(set(names))
-    thin = [r.name for r in ALL_RULES if len(r.fires_on) < 2 or len(r.quiet_on) < 2]
+    thin = [r.name for r in TABLES if len(r.fires_on) < 2 or len(r.quiet_on) < 2]
     assert not thin, f"rules without two fires_on and two quiet_on examples: {thin}"
 
 
 @pytest.mark.parametrize(
     "rule,message,should_fire",
-    [(r, m, True) for r in ALL_RULES for m in r.fires_on] + [(r, m, False) for r in ALL_RULES for m in r.quiet_on],
+    [(r, m, True) for r in TABLES for m in r.fires_on] + [(r, m, False) for r in TABLES for m in r.quiet_on],
     ids=lambda v: v.name if hasattr(v, "pattern") else (v if isinstance(v, str) else ""),
 )
 def test_each_triage_rule_fires_on_its_examples_and_stays_quiet_on_its_near_misses(
@@ -52,6 +60,13 @@ def test_the_triage_verdict_names_the_rule_that_decided() -> None:
     assert verdict.kind == "emergency" and verdict.rule == "not_breathing_well"
 
 
+@pytest.mark.parametrize("row", [*SENTENCE_CUES, *SECTION_ROLES], ids=lambda r: r.name)
+def test_each_sentence_role_row_recognises_its_examples(row) -> None:
+    assert len(row.fires_on) >= 2 and len(row.quiet_on) >= 2
+    assert all(row.match(text) for text in row.fires_on)
+    assert not any(row.match(text) for text in row.quiet_on)
+
+
 @pytest.mark.parametrize("answer_type", ANSWER_TYPES, ids=lambda t: t.name)
 def test_each_answer_type_recognises_its_questions_and_the_texts_that_answer_them(answer_type) -> None:
     assert len(answer_type.asked_by) >= 2 and len(answer_type.not_asked_by) >= 2
@@ -60,3 +75,24 @@ def test_each_answer_type_recognises_its_questions_and_the_texts_that_answer_the
     assert not any(answer_type.asked(q) for q in answer_type.not_asked_by)
     assert all(answer_type.held(t) for t in answer_type.held_by)
     assert not any(answer_type.held(t) for t in answer_type.not_held_by)
+
+
+@pytest.mark.parametrize("intent", INTENTS, ids=lambda i: i.name)
+def test_each_conversation_intent_recognises_its_requests_and_no_others(intent) -> None:
+    assert len(intent.fires_on) >= 2 and len(intent.quiet_on) >= 2
+    assert all(intent_of(m) == intent.name for m in intent.fires_on)
+    assert not any(intent_of(m) == intent.name for m in intent.quiet_on)
+
+
+@pytest.mark.parametrize("focus", FOCI, ids=lambda f: f.name)
+def test_each_answer_focus_is_chosen_for_its_questions_and_not_for_others(focus) -> None:
+    assert len(focus.asked_by) >= 2 and len(focus.not_asked_by) >= 2
+    assert all(focus_of(q).name == focus.name for q in focus.asked_by)
+    assert not any(focus_of(q).name == focus.name for q in focus.not_asked_by)
+
+
+@pytest.mark.parametrize("field", RECORD_FIELD_ROWS, ids=lambda f: f.name)
+def test_each_record_field_is_asked_by_its_questions_and_not_by_others(field) -> None:
+    assert len(field.asked_by) >= 2 and len(field.not_asked_by) >= 2
+    assert all(field.asked.search(q) for q in field.asked_by)
+    assert not any(field.asked.search(q) for q in field.not_asked_by)

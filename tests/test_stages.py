@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,8 +12,14 @@ from fakes import fake_components
 from followup_bot import pipeline, stages
 from followup_bot.citations import MarkerBook, sources_in
 from followup_bot.components import Components
-from followup_bot.models import Turn
+from followup_bot.evidence.ranking import ScoredSentence
+from followup_bot.generators import Draft, GenerationRequest
+from followup_bot.generators.base import DraftSentence
+from followup_bot.models import Citation, Turn, Verification
 from followup_bot.state import Request, State
+from followup_bot.text import content_terms
+from followup_bot.verify.draft import VerificationResult, VerifiedSentence
+from followup_bot.verify.shape import shape_problem
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -150,3 +157,88 @@ def test_a_publication_is_found_by_its_first_authors_surname_or_by_the_previous_
     retriever = c.article().retriever
     assert retriever.publications_named("What did Adnan report?") == {"ref3"}
     assert retriever.publications_named("Which journal was it in?", "an earlier question", "It did [4].") == {"ref4"}
+
+
+class _ScriptedLLM:
+    """An LLM stand-in that writes the sentences it is given, citing the evidence's lead passage."""
+
+    name = "scripted"
+    model = "scripted"
+
+    def __init__(self, first: str) -> None:
+        self.first = first
+
+    def generate(self, request: GenerationRequest) -> Draft:
+        lead = request.evidence.answer[0]
+        return Draft(
+            sentences=[
+                DraftSentence(f"{self.first} [1].", markers=["1"]),
+                DraftSentence(f"{lead.text.rstrip('.')} [1].", markers=["1"]),
+            ],
+            provider=self.name,
+            model=self.model,
+            labels={"1": lead.chunk_id},
+        )
+
+    def stream(self, request: GenerationRequest) -> Iterator[str | Draft]:
+        yield self.generate(request)
+
+
+def _verified_with(c: Components, first: str) -> State:
+    llm = replace(c, generator=_ScriptedLLM(first))  # type: ignore[arg-type]
+    return through(
+        start(llm, "Which liver enzymes break down ketamine?"),
+        llm,
+        "standalone",
+        "retrieve",
+        "evidence",
+        "generate",
+        "verify",
+    )
+
+
+def test_an_llm_answer_whose_first_sentence_is_unsupported_falls_back_to_the_extractive_answer(c: Components) -> None:
+    state = _verified_with(c, "Bananas cure every known disease in three days")
+    assert state.draft is not None and state.draft.fallback
+    assert state.draft.note and "first sentence" in state.draft.note
+
+
+def test_an_llm_answer_that_leads_with_the_evidence_is_kept(c: Components) -> None:
+    lead = through(
+        start(c, "Which liver enzymes break down ketamine?"), c, "standalone", "retrieve", "evidence"
+    ).evidence
+    assert lead is not None and lead.answer
+    state = _verified_with(c, lead.answer[0].text.rstrip("."))
+    assert state.draft is not None and not state.draft.fallback
+    assert state.verified is not None and state.verified.result.sentences
+
+
+def test_the_shape_rule_rejects_a_supported_first_sentence_that_does_not_answer() -> None:
+    evidence = [ScoredSentence("c1", 0, "Lamotrigine reduced craving in the trial.", 0.9, 0.9, 0.0, "article", 1)]
+    draft = Draft([DraftSentence("Rats were housed in pairs [2].", markers=["2"])], "scripted", "m", labels={"2": "c9"})
+    cite = Citation(marker="2", source_id="article", chunk_id="c9", quote="Rats were housed in pairs.", start=0, end=26)
+    result = VerificationResult([VerifiedSentence("Rats were housed in pairs.", [cite])], Verification())
+    problem = shape_problem(draft, result, evidence, content_terms("Did lamotrigine change craving?"))
+    assert problem and "finding" in problem
+    answers = Draft([DraftSentence("Lamotrigine reduced craving [2].", markers=["2"])], "scripted", "m")
+    answering = VerificationResult([VerifiedSentence("Lamotrigine reduced craving .", [cite])], Verification())
+    assert shape_problem(answers, answering, evidence, content_terms("Did lamotrigine change craving?")) is None
+
+
+def test_a_spent_time_budget_serves_the_extractive_answer_instead_of_calling_the_llm(c: Components) -> None:
+    settings = c.settings.model_copy(deep=True)
+    settings.generator.request_budget_s = 1e-9
+    llm = replace(c, settings=settings, generator=_ScriptedLLM("Bananas cure everything"))  # type: ignore[arg-type]
+    state = through(
+        start(llm, "Which liver enzymes break down ketamine?"), llm, "standalone", "retrieve", "evidence", "generate"
+    )
+    assert state.draft is not None and state.draft.fallback and state.draft.provider == "extractive"
+    assert state.draft.note and "time budget" in state.draft.note
+
+
+def test_a_message_far_longer_than_a_question_is_read_as_its_opening_and_closing_words(c: Components) -> None:
+    padding = " ".join(["background"] * 300)
+    state = through(start(c, f"Which liver enzymes {padding} break down ketamine?"), c, "standalone")
+    assert state.standalone is not None
+    assert len(state.standalone.question.split()) <= c.settings.retrieval.max_query_words + 1
+    assert state.standalone.question.startswith("Which liver enzymes") and "ketamine?" in state.standalone.question

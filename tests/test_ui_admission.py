@@ -24,6 +24,8 @@ from support import free_port, with_feedback_file
 EMERGENCY = "My friend took too much ketamine and is not breathing"
 CRISIS = "I want to kill myself tonight"
 QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
+LETTER = "journal.pmed.0030205"  # the PLOS letter the `library_settings` fixture imports
+LETTER_QUESTION = "Is an odds ratio the same as a relative risk?"
 
 
 def run(coro: Any) -> Any:
@@ -196,12 +198,15 @@ class Held:
         yield from self._real.stream(question, history, *args, **kwargs)
 
 
-def ask_raw(url: str, question: str, *, address: str | None = None, timeout: float = 60) -> tuple[int, Any, float]:
+def ask_raw(
+    url: str, question: str, *, address: str | None = None, article: str | None = None, timeout: float = 60
+) -> tuple[int, Any, float]:
     """`/ask` as curl would call it: (HTTP status of the call, the Answer or None, seconds taken)."""
     headers = {"X-Forwarded-For": address} if address else {}
+    data = [question, "[]", "clinician", article or ""]  # /call takes every input, the optional article too
     t0 = time.perf_counter()
     with httpx.Client(base_url=url, headers=headers, timeout=timeout) as http:
-        posted = http.post("gradio_api/call/ask", json={"data": [question, "[]", "clinician"]})
+        posted = http.post("gradio_api/call/ask", json={"data": data})
         if posted.status_code != 200:
             return posted.status_code, None, time.perf_counter() - t0
         text = http.get(f"gradio_api/call/ask/{posted.json()['event_id']}").text
@@ -214,7 +219,8 @@ def ask_on_the_page(url: str, app: Any, message: str, session: str, timeout: flo
     """The chat box's submit event as the browser sends it; returns the last assistant message's HTML."""
     fn_index = next(i for i, fn in app.fns.items() if fn.name == "respond")
     t0 = time.perf_counter()
-    body = {"data": [message, None, "clinician"], "fn_index": fn_index, "session_hash": session, "event_data": None}
+    data = [message, None, "clinician", None]  # the states (conversation, article) are the server's
+    body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None}
     with httpx.Client(base_url=url, timeout=timeout) as http:
         joined = http.post("gradio_api/queue/join", json=body)
         assert joined.status_code == 200, joined.text
@@ -271,6 +277,7 @@ def test_with_the_line_full_safety_replies_come_at_once_on_ask_and_on_the_page_a
         _, crisis, crisis_s = ask_raw(url, CRISIS, address="10.0.1.2")
         page_html, page_s = ask_on_the_page(url, app, EMERGENCY, session="page-session-1")
         busy_status, busy, busy_s = ask_raw(url, f"{QUESTION} (late)", address="10.0.1.3")
+        _, unknown, unknown_s = ask_raw(url, QUESTION, address="10.0.1.4", article="journal.pone.9999999")
 
         held.release.set()
         finished = [f.result(timeout=60) for f in blocked]
@@ -282,6 +289,8 @@ def test_with_the_line_full_safety_replies_come_at_once_on_ask_and_on_the_page_a
     assert busy["refused"] is True and busy["refusal_reason"] == "busy"
     assert "try again" in busy["notice"].lower() and busy["standalone_question"].endswith("(late)")
     assert busy["disclaimer"]
+    # an unknown article is invalid input, told at once (triage checks the article), not busy
+    assert unknown["refusal_reason"] == "invalid_input" and "unknown article" in unknown["answer"] and unknown_s < 3
     assert [s for s, _, _ in finished] == [200, 200, 200]
     assert all(a["refusal_reason"] != "busy" and a["standalone_question"].startswith(QUESTION) for _, a, _ in finished)
     assert gate.admitted == 0
@@ -339,3 +348,45 @@ def test_a_page_session_past_its_share_sees_a_busy_reply_its_question_kept_out_o
 
 async def _drain(stream: Any) -> list[Any]:
     return [update async for update in stream]
+
+
+# ----------------------------------------------------------------------------- the article
+
+
+@pytest.mark.integration
+def test_triage_checks_the_requested_article_without_building_its_index(
+    library_assistant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = library_assistant.components.library
+    monkeypatch.setattr(library, "get", lambda *a, **k: pytest.fail("triage must not build an article's index"))
+    assert library_assistant.triage(QUESTION, [], LETTER) is None
+    assert library_assistant.triage(QUESTION, [], "") is None  # the default article
+    assert library_assistant.triage(EMERGENCY, [], LETTER) == "emergency"
+    for unknown in ("journal.pone.9999999", "../../etc/passwd", "<script>alert(1)</script>", 7):
+        assert library_assistant.triage(QUESTION, [], unknown) == "invalid_input"
+
+
+@pytest.mark.integration
+def test_the_gate_answers_about_the_sessions_article_and_its_busy_reply_renders_with_it(
+    library_assistant: Any, library_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from followup_bot.ui import build_app
+    from followup_bot.ui.lanes import Lanes
+
+    app = build_app(library_assistant, with_feedback_file(library_settings, tmp_path_factory.mktemp("lanes")))
+    lanes = Lanes(app.fb_page, Gate(workers=1, waiting=1, per_session=5, per_ip=5))
+    request = SimpleNamespace(session_hash="letter-tab", client=SimpleNamespace(host="10.2.2.2"))
+
+    async def scenario() -> tuple[Any, Any]:
+        *_, answered = await _drain(lanes.respond(request, LETTER_QUESTION, [], "clinician", LETTER))
+        exchanges = answered[2]
+        busy = await lanes.gate.aside(app.fb_page.busy, "And then?", exchanges, "clinician", Busy("full", 5), LETTER)
+        return answered, busy
+
+    (chat, _panel, state, _box, _export), (busy_chat, *_) = run(scenario())
+    letter = library_assistant.article(LETTER)
+    answer = state[0].answer
+    assert answer.article_id == LETTER and answer.citations
+    assert all(c.chunk_id in letter.chunks for c in answer.citations)
+    # the busy reply re-renders the conversation about the letter as it was, then says busy
+    assert busy_chat[:-2] == chat and "fb-reason-busy" in busy_chat[-1]["content"]

@@ -25,6 +25,8 @@ from support import free_port, with_feedback_file
 pytestmark = pytest.mark.integration
 
 RAT_QUESTION = "Did lamotrigine reduce ketamine self-administration in rats?"
+LETTER = "journal.pmed.0030205"  # "Mischievous Odds Ratios", imported by the `library_settings` fixture
+LETTER_QUESTION = "Is an odds ratio the same as a relative risk?"
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,27 @@ def client(server_url: str) -> Any:
     from gradio_client import Client
 
     return Client(server_url, verbose=False, analytics_enabled=False, download_files=False)
+
+
+@pytest.fixture(scope="module")
+def library_app(library_assistant: Any, library_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The page over a library of two articles: the corpus article (the default) and the PLOS letter."""
+    from followup_bot.ui import build_app
+
+    return build_app(library_assistant, with_feedback_file(library_settings, tmp_path_factory.mktemp("ui-library")))
+
+
+@pytest.fixture(scope="module")
+def library_client(library_app: Any, library_settings: Settings) -> Iterator[Any]:
+    from gradio_client import Client
+
+    from followup_bot.ui import launch
+
+    url = launch(
+        library_app, library_settings, host="127.0.0.1", port=free_port(), prevent_thread_lock=True, quiet=True
+    )
+    yield Client(url, verbose=False, analytics_enabled=False, download_files=False)
+    library_app.close()
 
 
 # ----------------------------------------------------------------------------- /ask over HTTP
@@ -121,8 +144,70 @@ def test_an_emergency_message_gets_the_emergency_reply_through_the_api(client: A
 def test_only_the_ask_endpoint_is_published_as_an_api(client: Any) -> None:
     info = client.view_api(print_info=False, return_format="dict")
     assert list(info["named_endpoints"]) == ["/ask"]
-    params = [p["parameter_name"] for p in info["named_endpoints"]["/ask"]["parameters"]]
-    assert params == ["question", "history_json", "audience"]
+    params = info["named_endpoints"]["/ask"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["question", "history_json", "audience", "article"]
+    assert [p["parameter_has_default"] for p in params] == [False, True, True, True]  # article may be left out
+    assert params[3]["parameter_default"] == ""
+
+
+# ----------------------------------------------------------------------------- /ask and the library
+
+
+def test_a_fourth_argument_asks_about_that_article_and_quotes_only_its_documents(
+    library_client: Any, library_assistant: Any
+) -> None:
+    result = library_client.predict(LETTER_QUESTION, "[]", "clinician", LETTER, api_name="/ask")
+    answer = Answer.model_validate(result)
+    assert answer.article_id == LETTER and not answer.refused and answer.citations
+    letter = library_assistant.article(LETTER)
+    assert {c.source_id for c in answer.citations} <= set(letter.records)
+    assert all(c.chunk_id in letter.chunks for c in answer.citations)
+    assert any("odds" in c.quote.lower() for c in answer.citations)
+
+
+def test_a_three_argument_call_still_answers_about_the_default_article(
+    library_client: Any, library_assistant: Any
+) -> None:
+    for args in ((RAT_QUESTION, "[]", "clinician"), (RAT_QUESTION, "[]", "clinician", "")):
+        result = library_client.predict(*args, api_name="/ask")
+        assert result["article_id"] == library_assistant.default_article != LETTER
+        assert not result["refused"] and result["citations"]
+        default = library_assistant.article()
+        assert all(c["chunk_id"] in default.chunks for c in result["citations"])
+
+
+def _complete(http: Any, route: str, body: dict[str, Any]) -> Any:
+    posted = http.post(f"gradio_api/call/{route}", json=body)
+    assert posted.status_code == 200, posted.text
+    text = http.get(f"gradio_api/call/{route}/{posted.json()['event_id']}").text
+    blocks = [b for b in text.split("\n\n") if b.startswith("event: complete")]
+    return json.loads(blocks[0].split("data: ", 1)[1])[0] if blocks else text
+
+
+def test_over_plain_http_the_named_route_fills_in_the_article_and_the_positional_route_takes_all_four(
+    server_url: str, assistant: Any
+) -> None:
+    """What curl can send: `/call/v2/ask` with named arguments (left-out ones take their defaults), or
+    `/call/ask` with every input in order. Gradio's positional route fills in nothing: three values there
+    are an error event, not an answer, so callers (and benchmarks/locustfile.py) send the fourth, ""."""
+    import httpx
+
+    with httpx.Client(base_url=server_url, timeout=120) as http:
+        named = _complete(http, "v2/ask", {"question": RAT_QUESTION, "audience": "patient"})
+        positional = _complete(http, "ask", {"data": [RAT_QUESTION, "[]", "clinician", ""]})
+        short = _complete(http, "ask", {"data": [RAT_QUESTION, "[]", "clinician"]})
+    for answer in (named, positional):
+        assert answer["article_id"] == assistant.default_article and answer["citations"]
+    assert named["audience"] == "patient"
+    assert isinstance(short, str) and "event: error" in short
+
+
+@pytest.mark.parametrize("article", ["journal.pone.9999999", "<script>alert(1)</script>", "../../etc/passwd"])
+def test_an_unknown_article_gets_a_friendly_invalid_input_answer_not_an_error(client: Any, article: str) -> None:
+    result = client.predict(RAT_QUESTION, "[]", "clinician", article, api_name="/ask")
+    assert result["refused"] is True and result["refusal_reason"] == "invalid_input"
+    assert result["answer"].startswith("article: unknown article") and "Traceback" not in result["answer"]
+    assert result["citations"] == [] and result["disclaimer"]
 
 
 def test_the_chat_runs_no_markdown_on_messages_and_still_sanitises_them(app: Any) -> None:
@@ -144,6 +229,10 @@ def test_the_gate_limits_concurrency_and_the_waiting_line_as_configured_and_grad
     assert app._queue.max_size is None  # Gradio's 503 "Queue is full" can never happen; the gate answers instead
     answering = [fn for fn in app.fns.values() if fn.concurrency_id == "answer"]
     assert len(answering) >= 3 and all(fn.concurrency_limit is None for fn in answering)
+    # opening an article (page load, picker) may build indexes: bounded by its own group, outside the gate
+    opening = [fn for fn in app.fns.values() if fn.concurrency_id == "open"]
+    assert [fn.name for fn in opening] == ["load", "switch"]
+    assert all(fn.concurrency_limit == ui_settings.ui.concurrency_limit for fn in opening)
 
 
 # ----------------------------------------------------------------------------- the page's handlers
@@ -155,8 +244,10 @@ def gr_skip() -> Any:
     return gr.skip()
 
 
-def _run(page: Any, message: str, exchanges: list | None = None, audience: str = "clinician") -> list[tuple]:
-    return list(page.respond(message, exchanges or [], audience))
+def _run(
+    page: Any, message: str, exchanges: list | None = None, audience: str = "clinician", article: str | None = None
+) -> list[tuple]:
+    return list(page.respond(message, exchanges or [], audience, article))
 
 
 def test_a_reply_streams_as_an_unverified_draft_before_the_verified_answer_replaces_it(app: Any) -> None:
@@ -314,6 +405,83 @@ def test_suggested_questions_are_built_from_the_articles_headings(app: Any, assi
     for question in suggestions:
         core = re.sub(r"^What does the article say about |\?$", "", question).lower()
         assert core in headings, question
+
+
+def _opened(updates: list[tuple]) -> dict[str, Any]:
+    """What the page shows once an article is open: each output's last update (skips change nothing)."""
+    import gradio as gr
+
+    names = ["article", "picker", "header", "banner", "notice", "chat", "panel", "state", "export", "status"]
+    names += ["block", *(f"button{i}" for i in range(6))]
+    shown: dict[str, Any] = {}
+    for update in updates:
+        assert len(update) == len(names)
+        for name, value in zip(names, update, strict=True):
+            if value == gr.skip():
+                continue
+            if isinstance(value, dict) and isinstance(shown.get(name), dict):
+                value = {**shown[name], **value}
+            shown[name] = value
+    shown["buttons"] = [shown[f"button{i}"] for i in range(6)]
+    return shown
+
+
+def test_the_page_opens_the_article_its_url_names_with_an_empty_conversation(
+    library_app: Any, library_assistant: Any
+) -> None:
+    from types import SimpleNamespace
+
+    page = library_app.fb_page
+    assert page.suggestion_cache.cached() == [library_assistant.default_article]  # only the default at start-up
+    shown = _opened(list(page.load(SimpleNamespace(query_params={"article": LETTER}))))
+    letter = library_assistant.article(LETTER)
+    assert shown["article"] == LETTER and shown["picker"]["value"] == LETTER
+    assert (f"{letter.title} — {LETTER}", LETTER) in shown["picker"]["choices"]
+    assert letter.title in shown["header"] and letter.title in shown["banner"] and shown["notice"]["visible"] is False
+    assert shown["chat"] == [] and shown["state"] == [] and shown["export"]["interactive"] is False
+    assert (
+        "No answers yet" in shown["panel"]
+        and f"Documents the assistant can quote ({len(letter.records)})" in (shown["panel"])
+    )
+    assert page.suggestion_cache.peek(LETTER) is not None  # computed on first use, then cached
+    questions = page.suggestion_cache.peek(LETTER)
+    assert shown["block"]["visible"] is bool(questions)
+    assert [b["value"] for b in shown["buttons"] if b.get("visible")] == questions
+
+
+def test_an_unknown_article_in_the_url_opens_the_default_article_with_an_escaped_notice(
+    library_app: Any, library_assistant: Any
+) -> None:
+    from types import SimpleNamespace
+
+    page = library_app.fb_page
+    shown = _opened(list(page.load(SimpleNamespace(query_params={"article": "<img src=x onerror=alert(1)>"}))))
+    default = library_assistant.article()
+    assert shown["article"] == default.id and default.title in shown["header"]
+    notice = shown["notice"]["value"]
+    assert shown["notice"]["visible"] is True and "is not in the library" in notice
+    assert "&lt;img src=x onerror=alert(1)&gt;" in notice and "<img" not in notice
+
+
+def test_answers_use_the_sessions_article_and_switching_article_starts_a_new_conversation(
+    library_app: Any, library_assistant: Any
+) -> None:
+    import gradio as gr
+
+    page = library_app.fb_page
+    *_, (chat, panel, state, _box, export) = _run(page, LETTER_QUESTION, audience="clinician", article=LETTER)
+    letter = library_assistant.article(LETTER)
+    assert state[0].answer.article_id == LETTER and state[0].answer.citations
+    assert all(c.chunk_id in letter.chunks for c in state[0].answer.citations)
+    assert "fb-passage" in panel and "fb-disclaimer" in chat[-1]["content"]
+    assert f"# Follow-up questions: {letter.title}" in Path(export["value"]).read_text(encoding="utf-8")
+    assert all(u == gr.skip() for u in next(page.switch(LETTER, LETTER)))  # the same article: nothing changes
+    updates = list(page.switch(library_assistant.default_article, LETTER))
+    first = updates[0]  # at once, before any index is needed: the session's article and an emptied conversation
+    assert first[0] == library_assistant.default_article and first[5] == [] and first[7] == []
+    shown = _opened(updates)
+    assert shown["article"] == library_assistant.default_article and shown["chat"] == [] and shown["state"] == []
+    assert library_assistant.article().title in shown["header"]
 
 
 # ----------------------------------------------------------------------------- serving

@@ -320,6 +320,61 @@ def test_the_banner_keeps_its_bold_warnings_and_stays_escaped() -> None:
     assert "<strong>call 911</strong>" in banner and "&lt;b&gt;" in banner
 
 
+def test_the_notice_about_an_unknown_article_escapes_the_id_from_the_url_and_shortens_it() -> None:
+    notice = render.render_article_notice('<img src=x onerror="alert(1)">', "Aspirin & <i>migraine</i>")
+    assert "<img" not in notice and "<i>" not in notice and "onerror=&quot;alert(1)&quot;" in notice
+    assert "is not in the library" in notice and "Aspirin &amp; &lt;i&gt;migraine&lt;/i&gt;" in notice
+    assert 'role="status"' in notice
+    long = render.render_article_notice("x" * 5000, "T")
+    assert "x" * 79 + "…" in long and "x" * 81 not in long
+    failed = render.render_article_notice("journal.pone.1", "T", reference="ab12cd34")
+    assert "could not be opened (reference ab12cd34)" in failed
+
+
+def test_the_picker_labels_articles_by_title_and_id_and_reads_the_id_from_the_url() -> None:
+    from types import SimpleNamespace
+
+    from followup_bot.ui.articles import choice_label, requested_article
+
+    assert choice_label("Mischievous  Odds\nRatios", "journal.pmed.0030205") == (
+        "Mischievous Odds Ratios — journal.pmed.0030205"
+    )
+    assert choice_label("", "journal.pone.1") == "journal.pone.1 — journal.pone.1"
+    assert len(choice_label("T" * 500, "id").split(" — ")[0]) == 110
+    assert requested_article(SimpleNamespace(query_params={"article": "journal.pone.1", "view": "api"})) == (
+        "journal.pone.1"
+    )
+    assert requested_article(SimpleNamespace(query_params={})) == "" and requested_article(None) == ""
+
+
+def test_suggested_questions_are_computed_once_per_article_and_the_cache_is_bounded() -> None:
+    from types import SimpleNamespace
+
+    from followup_bot.ui.articles import SuggestionCache
+
+    views = {
+        name: SimpleNamespace(id=name, records=RECORDS, chunks={c.chunk_id: c for c in [_chunk(1, [name, "Dosing"])]})
+        for name in ("a", "b", "c")
+    }
+    opened: list[str] = []
+
+    class Library:
+        generator_info = SimpleNamespace(provider="llama-cpp")
+
+        def article(self, article_id: str) -> SimpleNamespace:
+            opened.append(article_id)
+            return views[article_id]
+
+    cache = SuggestionCache(Library(), size=2)  # type: ignore[arg-type]
+    assert cache.peek("a") is None and opened == []  # nothing is computed before an article is opened
+    assert cache.get("a") == ["What does the article say about dosing?"] and cache.get("a") == cache.peek("a")
+    assert opened == ["a"]
+    cache.get("b")
+    cache.get("a")  # "a" is now the most recently used, so "c" drops "b"
+    cache.get("c")
+    assert cache.cached() == ["a", "c"] and opened == ["a", "b", "c"]
+
+
 def _chunk(i: int, path: list[str], source: str = "article", kind: str = "text") -> Chunk:
     return Chunk(
         chunk_id=f"c{i}",
@@ -501,3 +556,18 @@ def test_markdown_neutralisers_keep_ordinary_text_bold_markers_and_https_links()
     assert render.md_url("https://doi.org/10.1016/S0140(20)30183 <x>") == (
         "https://doi.org/10.1016/S0140%2820%2930183%20%3Cx%3E"
     )
+
+
+@pytest.mark.parametrize("requested", ["<script>alert(1)</script>", "../../etc/passwd", "Journal.PONE.1", "x" * 121])
+def test_an_id_no_article_can_have_is_unknown_without_asking_the_library(requested: str) -> None:
+    from types import SimpleNamespace
+
+    from followup_bot.errors import ArticleError
+    from followup_bot.ui.articles import ArticleOpening
+
+    class Page(ArticleOpening):
+        default = "corpus-article"
+        assistant = SimpleNamespace(article=lambda article_id: pytest.fail(f"the library was asked for {article_id!r}"))
+
+    with pytest.raises(ArticleError, match="unknown article"):
+        Page().view(requested)

@@ -15,6 +15,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from followup_bot.components import load_triage_classifier
+from followup_bot.embeddings import SentenceTransformerEmbeddings
 from followup_bot.settings import load_settings
 from followup_bot.triage import SafetyTriage
 
@@ -24,7 +26,10 @@ def main() -> int:
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
-    triage = SafetyTriage(load_settings().safety)
+    settings = load_settings()
+    triage = SafetyTriage(
+        settings.safety, load_triage_classifier(settings, SentenceTransformerEmbeddings(settings.embeddings))
+    )
     for name in args.datasets:
         items = [json.loads(line) for line in Path(name).read_text(encoding="utf-8").splitlines() if line.strip()]
         got: Counter[tuple[str, str]] = Counter()
@@ -32,11 +37,14 @@ def main() -> int:
         for item in items:
             verdict = triage.check(item["question"], item.get("history") or [])
             kind = verdict.kind if verdict.kind in ("emergency", "crisis") else "none"
-            got[(item["category"], kind)] += 1
-            expected = item["category"] if item["category"] in ("emergency", "crisis") else "none"
+            category = item["category"] if item["category"] in ("emergency", "crisis") else "benign"
+            got[(category, kind)] += 1
+            expected = category if category != "benign" else "none"
             if kind != expected:
-                misses.append((item["id"], item["category"], kind, verdict.rule, item["question"][:110]))
-        n = Counter(i["category"] for i in items)
+                misses.append(
+                    (item["id"], item["category"], kind, verdict.rule or verdict.score, item["question"][:110])
+                )
+        n = Counter(i["category"] if i["category"] in ("emergency", "crisis") else "benign" for i in items)
         e = got[("emergency", "emergency")] / max(1, n["emergency"])
         c = got[("crisis", "crisis")] / max(1, n["crisis"])
         fa = (got[("benign", "emergency")] + got[("benign", "crisis")]) / max(1, n["benign"])

@@ -74,11 +74,14 @@ class MarkerBook:
         self.citations.append(citation)
         return citation
 
-    def cite_sentence(self, chunk_id: str, index: int) -> Citation:
+    def cite_sentence(self, chunk_id: str, index: int, span: tuple[int, int] | None = None) -> Citation:
+        """The marker for one sentence of a chunk, or for one clause of it (`span` within the sentence)."""
         chunk = self.chunks[chunk_id]
         sentence = chunk.sentences[index]
         if chunk.kind == "record":
             rel_start, rel_end = sentence.start, sentence.end
         else:
             rel_start, rel_end = sentence.start - chunk.start, sentence.end - chunk.start
+        if span is not None:
+            rel_start, rel_end = rel_start + span[0], rel_start + span[1]
         return self.cite(chunk_id, rel_start, rel_end, chunk.text[rel_start:rel_end])

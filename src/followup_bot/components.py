@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from followup_bot.embeddings import Embedder, SentenceTransformerEmbeddings
 from followup_bot.evidence import AbstentionModel
 from followup_bot.framing import Framing
@@ -21,6 +23,7 @@ from followup_bot.models import GeneratorInfo, Turn
 from followup_bot.prompts import PromptLibrary
 from followup_bot.settings import Settings
 from followup_bot.triage import SafetyTriage
+from followup_bot.triage.classifier import TriageClassifier, TriageModel
 from followup_bot.verify import HeuristicJudge, SupportJudge
 from followup_bot.verify.judge import VectorCache
 from followup_bot.verify.llm_judge import LLMJudge
@@ -74,6 +77,24 @@ def load_abstention_model(settings: Settings) -> AbstentionModel | None:
     return AbstentionModel.load(path)
 
 
+def load_triage_classifier(settings: Settings, embedder: Embedder) -> TriageClassifier | None:
+    """The learned triage model named by `safety.triage_model` ('builtin', a path, or 'rules' for none).
+
+    It reads the message's query vector, which retrieval computes anyway (cached), so the model
+    adds about a millisecond to a question rather than a second embedding.
+    """
+    choice = settings.safety.triage_model
+    if choice == "rules":
+        return None
+    path = Path(__file__).with_name("triage_model.json") if choice == "builtin" else settings.resolve(Path(choice))
+    model = TriageModel.load(path, embedder.dimension)
+    if settings.embeddings.query_prefix:  # the model was trained on plain vectors: do not reuse prefixed ones
+        return TriageClassifier(model, embedder.encode, settings.retrieval.max_query_words)
+    return TriageClassifier(
+        model, lambda texts: np.stack([embedder.query_vector(t) for t in texts]), settings.retrieval.max_query_words
+    )
+
+
 def build_judge(
     settings: Settings,
     embedder: Embedder,
@@ -114,7 +135,7 @@ def build_components(settings: Settings, *, auto_ingest: bool = True, progress: 
         generator=generator,
         fallback=ExtractiveGenerator(),
         judge=build_judge(settings, embedder, generator),
-        triage=SafetyTriage(settings.safety),
+        triage=SafetyTriage(settings.safety, load_triage_classifier(settings, embedder)),
         framing=Framing(prompts, settings.safety),
         prompts=prompts,
         rewrite_standalone=rewrite,

@@ -9,8 +9,9 @@ is configured, the pipeline may have it rewrite the question (prompts/llm/standa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from followup_bot.lexicon.intents import IntentName, intent_of
 from followup_bot.lexicon.records import RECORD_FIELDS
 from followup_bot.models import Turn
 from followup_bot.settings import ConversationSettings
@@ -43,6 +44,9 @@ class Standalone:
     is_followup: bool = False
     # The previous answer as shown (markers included): it tells which publication "it" is.
     last_answer: str = ""
+    # A conversation request (lexicon/intents.py): re-answer simpler, as bullets, in more detail, name the
+    # source, compare, or summarise.
+    intent: IntentName | None = None
 
 
 def _user_turns(history: list[Turn] | tuple[Turn, ...]) -> list[str]:
@@ -61,12 +65,37 @@ def looks_like_followup(message: str, settings: ConversationSettings) -> bool:
     return len(terms) <= 1
 
 
+# Requests about the previous answer: the previous question is answered again, in another shape.
+_REANSWER = ("simplify", "bullets", "more_detail")
+
+
 def standalone_question(
     message: str, history: list[Turn] | tuple[Turn, ...], settings: ConversationSettings
 ) -> Standalone:
-    """The question as understood: the message itself, or for a follow-up, the message with its topic."""
+    """The question as understood: the message itself, or for a follow-up, the message with its topic.
+
+    A request about the previous answer ("say that more simply", "in 3 bullet points", "more detail")
+    is the previous question asked again, with the request kept as the intent that shapes the answer.
+    """
+    intent = intent_of(message)
+    turns = list(history)
+    if intent in _REANSWER:
+        earlier = [i for i, turn in enumerate(turns) if turn.role == "user" and turn.content.strip()]
+        for i in reversed(earlier):
+            if intent_of(turns[i].content) not in _REANSWER:
+                again = standalone_question(turns[i].content, turns[:i], settings)
+                shown = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
+                return replace(again, intent=intent, last_answer=shown or again.last_answer)
+    understood = _resolve(message, turns, settings, intent)
+    return replace(understood, intent=intent)
+
+
+def _resolve(
+    message: str, history: list[Turn], settings: ConversationSettings, intent: IntentName | None
+) -> Standalone:
     users = _user_turns(history)[-settings.max_history_turns :] if settings.max_history_turns else []
-    if not users or not looks_like_followup(message, settings):
+    followup = looks_like_followup(message, settings) or intent in ("which_source", "compare")
+    if not users or not followup:
         return Standalone(question=message, message=message)
     # The topic is the latest earlier question that stands on its own; later follow-ups refine it.
     topic_index = next((i for i in range(len(users) - 1, -1, -1) if not looks_like_followup(users[i], settings)), 0)

@@ -8,6 +8,7 @@ assumes there is only one article.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ import numpy as np
 
 from followup_bot.citations import MarkerBook
 from followup_bot.corpus import Manifest, load_manifest
+from followup_bot.corpus.manifest import article_id as article_slug
 from followup_bot.embeddings import Embedder, SentenceTransformerEmbeddings
 from followup_bot.errors import ArticleError, StoreError
 from followup_bot.evidence import (
@@ -32,10 +34,13 @@ from followup_bot.models import Chunk, DocumentRecord
 from followup_bot.retrieval import HybridRetriever
 from followup_bot.settings import Settings
 from followup_bot.store import ChunkStore, corpus_manifest, embedding_text, make_client
+from followup_bot.store.client import reachable, store_identity
+from followup_bot.store.dense import DenseSearch
 from followup_bot.store.documents import vocabulary
 from followup_bot.text import SpellingCorrector
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
+log = logging.getLogger("followup_bot.library")
 
 
 @dataclass(frozen=True)
@@ -63,22 +68,32 @@ def build_index(
     embedder: SentenceTransformerEmbeddings,
     settings: Settings,
     model: AbstentionModel | None,
+    reopen: Callable[[], ChunkStore] | None = None,
 ) -> ArticleIndex:
-    """Read the live passages and vectors of one article from the store and build its indexes."""
+    """Read the live passages and vectors of one article from the store and build its indexes.
+
+    Dense search goes to the store, and falls back to the passage vectors in memory while the store
+    fails (see `DenseSearch`); `reopen` gives the article's store through a fresh client for the retry.
+    """
     scanned = store.scan(manifest)
     article = manifest.article()
     chunks = store.live_chunks()
+    vectors = store.chunk_vectors()
+    again = reopen or (lambda: store)
+    dense = DenseSearch(
+        lambda: again().vectorstore(embedder), vectors, f"article {article_id!r}", store.vectorstore(embedder)
+    )
     return index_from_parts(
         article_id,
         manifest.title or (article.title if article else ""),
         {doc_id: rec for doc_id, (rec, _, _) in scanned.items()},
         chunks,
-        store.chunk_vectors(),
+        vectors,
         store.sentence_vectors(),
         embedder,
         settings,
         model,
-        vectorstore=store.vectorstore(embedder),
+        vectorstore=dense,
         live_hashes=sorted(set(store.live_hashes().values())),
         known_words=store.word_vectors(vocabulary(chunks), embedder),
     )
@@ -152,7 +167,9 @@ class Library:
         self.model = model
         self.auto_ingest = auto_ingest
         self.progress = progress
-        self.client = make_client(settings)
+        self.client: Any = make_client(settings)
+        self._identity = store_identity(settings)
+        self._client_lock = threading.Lock()
         self._manifests = self._scan_manifests()
         default = settings.corpus.default_article or corpus_manifest(settings).id
         if default not in self._manifests:
@@ -174,6 +191,9 @@ class Library:
         library._cache = OrderedDict(indexes)
         library._lock = threading.Lock()
         library._building = {}
+        library.client = None
+        library._identity = None
+        library._client_lock = threading.Lock()
         return library
 
     def _scan_manifests(self) -> dict[str, Manifest]:
@@ -199,6 +219,18 @@ class Library:
 
     def ids(self) -> list[str]:
         return list(self._manifests)
+
+    def resolve(self, article_id: str | None = None) -> str:
+        """The id of an article the library has (the default one for None), without building its index:
+        `ArticleError` when there is no such article. An id no article can have (not a slug) is refused
+        without reading the library folder again."""
+        key = article_id or self.default
+        with self._lock:
+            if key in self._cache:
+                return key
+        if article_slug(key) != key:
+            raise ArticleError(f"unknown article {key[:80]!r}")
+        return self.manifest(key).id
 
     def get(self, article_id: str | None = None) -> ArticleIndex:
         """The article's indexes, from the cache or built now (the least recently used one is dropped)."""
@@ -227,8 +259,23 @@ class Library:
     def store(self, article_id: str) -> ChunkStore:
         return ChunkStore(self.settings, self.embedder, article_id, client=self.client)
 
+    def reconnect(self) -> Any:
+        """The store's client, reopened when it can no longer serve: the store folder was deleted or
+        replaced under this process (its Chroma still reads the unlinked files, and cannot write them),
+        or the Chroma server stopped answering. A server still down is a `StoreError` naming host:port."""
+        with self._client_lock:
+            if self.settings.store.mode == "http":
+                if not reachable(self.client):
+                    self.client = make_client(self.settings)
+            elif store_identity(self.settings) != self._identity:
+                log.warning("the vector store folder was deleted or replaced; opening it again")
+                self.client = make_client(self.settings)
+                self._identity = store_identity(self.settings)
+            return self.client
+
     def _build(self, article_id: str) -> ArticleIndex:
         manifest = self.manifest(article_id)
+        self.reconnect()
         store = self.store(article_id)
         if not store.is_current(manifest):
             if not self.auto_ingest:
@@ -237,4 +284,9 @@ class Library:
                 )
             store.ingest(manifest, progress=self.progress)
         store.check_model(self.embedder)
-        return build_index(article_id, manifest, store, self.embedder, self.settings, self.model)
+
+        def reopen() -> ChunkStore:
+            self.reconnect()
+            return self.store(article_id)
+
+        return build_index(article_id, manifest, store, self.embedder, self.settings, self.model, reopen)

@@ -6,13 +6,26 @@ generator) without the others noticing. Nothing here imports another module of t
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_serializer, field_validator
 
 # "busy": not answered for now (the server's line is full); `notice` says when to try again.
 RefusalReason = Literal["not_in_sources", "out_of_scope", "emergency", "crisis", "invalid_input", "busy"]
 Audience = Literal["clinician", "patient"]
+
+
+def finite(value: Any, default: Any = None) -> Any:
+    """`default` for NaN and ±infinity, which JSON cannot carry (`json.dumps` writes `NaN`, which parsers
+    reject, and pydantic's own JSON silently writes null for a number); lists and dicts are walked."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else default
+    if isinstance(value, dict):
+        return {k: finite(v, default) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v, default) for v in value]
+    return value
 
 
 class DocumentRecord(BaseModel):
@@ -70,6 +83,9 @@ class Sentence(BaseModel):
     start: int
     end: int
     cites: list[str] = Field(default_factory=list)
+    # Rhetorical role, decided at ingest (corpus/roles.py): finding, conclusion, method, background,
+    # caveat, record or caption.
+    role: str = ""
 
 
 class Chunk(BaseModel):
@@ -107,6 +123,15 @@ class Passage(BaseModel):
     # the same list), read so that a question about the whole list gets all of it.
     via: str = "retrieval"
 
+    # Serialised, a score that is not a number reads as no score: every dump is valid JSON.
+    @field_serializer("score")
+    def _finite_score(self, value: float) -> float:
+        return float(finite(value, 0.0))
+
+    @field_serializer("dense_score", "bm25_score")
+    def _finite_optional(self, value: float | None) -> float | None:
+        return finite(value)
+
 
 class Citation(BaseModel):
     """What a marker resolves to: one passage and the exact span quoted from it."""
@@ -129,6 +154,10 @@ class Verification(BaseModel):
     supported: int = 0
     removed: int = 0
     details: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_serializer("details")
+    def _finite_details(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [finite(d) for d in value]
 
 
 class GeneratorInfo(BaseModel):
@@ -157,8 +186,16 @@ class Answer(BaseModel):
     # Why triage decided: the rule-table row that fired (see triage/rules.py).
     triage: str | None = None
     triage_rule: str | None = None
+    # When the learned triage model decided (no rule fired): its name and its probability for the kind.
+    triage_model: str | None = None
+    triage_score: float | None = None
     # The article this answer is about (its passages are the only ones it may quote).
     article_id: str | None = None
+
+    @field_serializer("timings_ms")
+    def _finite_timings(self, value: dict[str, float]) -> dict[str, float]:
+        """A timing that is not a number is left out."""
+        return {k: v for k, v in value.items() if not isinstance(v, float) or math.isfinite(v)}
 
 
 class Turn(BaseModel):

@@ -19,8 +19,13 @@ _FALLBACKS = {
     "framing/patient.md": "General information, not medical advice. Talk with your doctor before changing any "
     "medicine. In an emergency, call your local emergency number.",
     "safety/emergency.md": "This sounds like a medical emergency. Call {emergency_number} now.",
-    "safety/crisis.md": "You deserve support right now. In the US, call or text 988. If you are in danger, call "
+    "safety/crisis.md": "You deserve support right now. {crisis_line}. If you are in danger, call "
     "{emergency_number}. Elsewhere: https://findahelpline.com",
+    "safety/crisis_third_party.md": "If they are in immediate danger, call {emergency_number} now. Stay with them if "
+    "you can do so safely. {crisis_line}. Elsewhere: https://findahelpline.com",
+    "safety/emergency_poisoning.md": "This sounds like a medical emergency. Call {emergency_number} now, or "
+    "{poison_control} if they are awake and breathing normally.",
+    "safety/crisis_line.md": "When you are safe, support is there for how you are feeling: {crisis_line}.",
     "safety/personal_dose.md": "I can't give an individual dose: that is a decision for the prescriber. In general, the documents say:",
 }
 

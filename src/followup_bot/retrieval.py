@@ -243,6 +243,13 @@ class HybridRetriever:
                     owner = self.records.get(chunk.source_id)
                     if owner is not None and owner.kind != "article":
                         return {chunk.source_id}
+                    # An article passage: the works cited by the sentences the answer quoted, else by the passage.
+                    quoted = " ".join(last_answer.split()).lower()
+                    cited = {
+                        c for s in chunk.sentences if " ".join(s.text.split()).lower()[:80] in quoted for c in s.cites
+                    }
+                    if cited and len(cited) <= 3:
+                        return cited
                     if len(set(chunk.cites)) == 1:
                         return set(chunk.cites)
         return named_sources(history_text, self.records, by_type=True)

@@ -16,17 +16,22 @@ import numpy as np
 from followup_bot.components import Components
 from followup_bot.conversation import standalone_question
 from followup_bot.errors import GeneratorError
+from followup_bot.evidence.compose import Shape, compose
 from followup_bot.generators import Draft, GenerationRequest
 from followup_bot.retrieval import Query
 from followup_bot.state import Retrieval, State, TerminalKind, Verified
+from followup_bot.text import bounded_words, content_terms
 from followup_bot.verify import verify_draft
+from followup_bot.verify.draft import VerificationResult
+from followup_bot.verify.llm_judge import LLMJudge
+from followup_bot.verify.shape import shape_problem
 
 log = logging.getLogger("followup_bot.stages")
 
 
 def triage(state: State, c: Components) -> State:
     """Emergency, crisis, invalid input and injected instructions are recognised before anything else."""
-    verdict = c.triage.check(state.request.message)
+    verdict = c.triage.check(state.request.message, state.request.history)
     terminal: TerminalKind | None = None
     if verdict.kind != "ok":
         terminal = verdict.kind
@@ -39,10 +44,12 @@ def standalone(state: State, c: Components) -> State:
     """The question as understood: typos mended against the corpus, follow-ups read with the conversation."""
     assert state.triage is not None
     index = c.article(state.request.article)
-    message = index.speller.correct(state.triage.message)
-    history = list(state.request.history)
+    limit = c.settings.retrieval.max_query_words
+    message = index.speller.correct(bounded_words(state.triage.message, limit))
+    history = [t.model_copy(update={"content": bounded_words(t.content, limit)}) for t in state.request.history]
     understood = standalone_question(message, history, c.settings.conversation)
-    if c.rewrite_standalone is not None and understood.is_followup:
+    budget_left = not state.spent(c.settings.generator.request_budget_s)
+    if c.rewrite_standalone is not None and understood.is_followup and budget_left:
         try:
             rewritten = c.rewrite_standalone(message, history)
         except Exception:
@@ -102,7 +109,35 @@ def weigh_evidence(state: State, c: Components) -> State:
         lenient=verdict.personal_dose,
         named=found.named,
     )
+    shape = answer_shape(c, state)
+    if sa.intent == "summarise" and not sa.is_followup:
+        summary = index.ranker.summary(shape.sentences)
+        if summary:
+            evidence.answer, evidence.abstain, evidence.reason = summary, False, "summary of the main findings"
+            return replace(state, evidence=evidence)
+    specific = {t: w for t, w in key.items() if index.terms.is_specific(t) and index.terms.weights.known(t)}
+    same = shape.sentences == index.ranker.max_sentences
+    candidates = chosen if same else index.ranker.choose(ranked, key, max_sentences=shape.sentences)
+    evidence.candidates = candidates
+    evidence.answer = compose(candidates, sa.message, specific, shape, index.ranker.following)
     return replace(state, evidence=evidence)
+
+
+def answer_shape(c: Components, state: State) -> Shape:
+    """How long this answer may be: by audience (patients get fewer, shorter quotes) and by request
+    ("more detail" lifts the limit once, "in 3 bullet points" is three, a summary covers the sections)."""
+    g = c.settings.generator
+    intent = state.standalone.intent if state.standalone else None
+    patient = state.request.audience == "patient" or intent == "simplify"
+    if intent == "more_detail":
+        return Shape(sentences=g.detail_sentences, words=g.detail_words)
+    if intent == "bullets":
+        return Shape(sentences=3, words=10_000)
+    if intent == "summarise":
+        return Shape(sentences=g.patient_sentences if patient else g.max_sentences + 1, words=10_000)
+    if patient:
+        return Shape(sentences=g.patient_sentences, words=g.patient_words)
+    return Shape(sentences=g.max_sentences, words=g.answer_words)
 
 
 def _request(state: State, c: Components) -> GenerationRequest:
@@ -117,7 +152,11 @@ def _request(state: State, c: Components) -> GenerationRequest:
         records=index.records,
         audience=state.request.audience,
         personal_dose=state.triage.personal_dose,
+        deadline=state.deadline(c.settings.generator.request_budget_s),
     )
+
+
+_BUDGET_SPENT = "the request's time budget (generator.request_budget_s) was spent; showing the extractive answer"
 
 
 def _extractive(state: State, c: Components, note: str) -> Draft:
@@ -136,6 +175,8 @@ def generate(state: State, c: Components) -> State:
     """A draft with markers from the configured provider; the extractive answer if it fails or says nothing."""
     if state.evidence is None or state.evidence.abstain:
         return state
+    if c.generator is not c.fallback and state.spent(c.settings.generator.request_budget_s):
+        return replace(state, draft=_extractive(state, c, _BUDGET_SPENT))
     try:
         draft = c.generator.generate(_request(state, c))
     except GeneratorError as exc:
@@ -149,6 +190,9 @@ def generate_stream(state: State, c: Components) -> Iterator[str | State]:
     """`generate`, yielding the draft's text as the provider writes it, then the next state."""
     if state.evidence is None or state.evidence.abstain:
         yield state
+        return
+    if c.generator is not c.fallback and state.spent(c.settings.generator.request_budget_s):
+        yield replace(state, draft=_extractive(state, c, _BUDGET_SPENT))
         return
     draft: Draft | None = None
     try:
@@ -171,6 +215,8 @@ def verify(state: State, c: Components) -> State:
         return state
     index = c.article(state.request.article)
     judge = c.judge_for(index)
+    if isinstance(judge, LLMJudge) and state.spent(c.settings.generator.request_budget_s):
+        judge = judge.fallback  # the budget is spent: the heuristic judge, which takes milliseconds
     book = index.marker_book()
     result = verify_draft(draft, book, index.chunks, judge)
     if not result.sentences and not draft.fallback and draft.provider != c.fallback.name:
@@ -184,7 +230,19 @@ def verify(state: State, c: Components) -> State:
         book = index.marker_book()
         result = verify_draft(draft, book, index.chunks, judge)
         result.record.removed += removed
+    problem = _shape_problem(state, c, draft, result)
+    if problem:
+        draft = _extractive(state, c, f"{problem}; showing the extractive answer instead")
+        book = index.marker_book()
+        result = verify_draft(draft, book, index.chunks, judge)
     return replace(state, draft=draft, verified=Verified(result, book))
+
+
+def _shape_problem(state: State, c: Components, draft: Draft, result: VerificationResult) -> str | None:
+    """The finding-first rule for a model's answer (see verify/shape.py)."""
+    if draft.provider == c.fallback.name or state.evidence is None or state.standalone is None:
+        return None
+    return shape_problem(draft, result, state.evidence.answer, content_terms(state.standalone.question))
 
 
 def frame(state: State, c: Components) -> State:

@@ -7,6 +7,7 @@ the end is the complete trace of how the answer was made.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -65,6 +66,14 @@ class State:
     answer: Answer | None = None
     # Milliseconds per stage, filled in by the runner (shared by every copy of the state).
     timings: dict[str, float] = field(default_factory=dict)
+    # When the request began (time.monotonic), for its time budget (generator.request_budget_s).
+    started: float = field(default_factory=time.monotonic)
+
+    def deadline(self, budget_s: float) -> float:
+        return self.started + budget_s
+
+    def spent(self, budget_s: float) -> bool:
+        return time.monotonic() >= self.deadline(budget_s)
 
     @property
     def passages(self) -> tuple[Passage, ...]:

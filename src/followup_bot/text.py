@@ -6,6 +6,7 @@ suffix stemmer, so that "rats"/"rat" and "reduced"/"reduces" meet without a ling
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Callable
@@ -88,14 +89,32 @@ def has_negation(text: str) -> bool:
     return any(w in NEGATIONS or w.endswith("n't") for w in words(text))
 
 
+def bounded_words(text: str, limit: int) -> str:
+    """The text, or for one longer than `limit` words its first and last halves joined by " … ".
+
+    A question is a few dozen words; a message of thousands is not a question, and reading all of
+    it would make its cost grow with its length. Where the words go (the retrieval query, the
+    evidence's key terms) the opening and the closing line are what carry a question.
+    """
+    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    if len(spans) <= limit:
+        return text
+    head, tail = limit - limit // 2, limit // 2
+    return (
+        text[: spans[head - 1][1]] + " … " + text[spans[len(spans) - tail][0] :] if tail else text[: spans[head - 1][1]]
+    )
+
+
 def key_words(text: str) -> list[str]:
     """Surface content words of a question, without stopwords and generic question scaffolding."""
-    out = []
+    out: list[str] = []
+    seen: set[str] = set()
     for w in words(text):
         for part in w.split("-") if "-" in w and not w[0].isdigit() else [w]:
             if part in STOPWORDS or part in QUESTION_WORDS or part in GENERIC or len(part) < 2:
                 continue
-            if part not in out:
+            if part not in seen:
+                seen.add(part)
                 out.append(part)
     return out
 
@@ -151,6 +170,11 @@ def english_frequency(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
+def _deletions(word: str) -> set[str]:
+    """Every string one deleted letter away from `word`."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
 def _within_one_edit(a: str, b: str) -> bool:
     """One insertion, deletion, substitution or swap of neighbours turns `a` into `b`."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -174,33 +198,46 @@ class SpellingCorrector:
     question would be refused. Only words that are neither in the corpus nor common English are
     touched, only at one edit, and only when exactly one corpus word is that close, so a real
     word or a different drug ("esketamine") is never rewritten into a corpus word.
+
+    Lookups cost the same whatever the vocabulary's size (a symmetric-deletion index, as SymSpell
+    does: two words one edit apart share a one-letter deletion), so a message of thousands of
+    made-up words is corrected in time linear in its length.
     """
+
+    # A clipped form standing for more corpus words than this is not one word family.
+    MAX_CLIPPED_FAMILY = 64
 
     def __init__(self, vocabulary: set[str], min_length: int = 5, max_zipf: float = 2.5) -> None:
         self.vocabulary = {w for w in vocabulary if w.isalpha()}
         self.min_length = min_length
         self.max_zipf = max_zipf
-        self._by_length: dict[int, list[str]] = {}
-        for w in self.vocabulary:
-            self._by_length.setdefault(len(w), []).append(w)
+        self._sorted = sorted(self.vocabulary)
+        self._longest = max(map(len, self._sorted), default=0)
+        self._deletions: dict[str, list[str]] = {}
+        for w in self._sorted:
+            if len(w) >= min_length - 1:
+                for key in {w, *_deletions(w)}:
+                    self._deletions.setdefault(key, []).append(w)
+        self.suggest = lru_cache(maxsize=8192)(self._suggest)
 
-    def suggest(self, word: str) -> str | None:
+    def _suggest(self, word: str) -> str | None:
         """The corpus word `word` is a typo or a clipping of, when there is exactly one."""
         lw = word.lower()
-        if not lw.isalpha() or lw in self.vocabulary or english_frequency(lw) >= self.max_zipf + 0.5:
+        if not lw.isalpha() or lw in self.vocabulary or len(lw) > self._longest + 1:
+            return None
+        if english_frequency(lw) >= self.max_zipf + 0.5:
             return None
         if 3 <= len(lw) < self.min_length:
             # A clipped form ("ket" for ketamine) stands for the one corpus word family it begins.
-            longer = [w for w in self.vocabulary if w.startswith(lw) and len(w) >= len(lw) + 3]
+            lo = bisect.bisect_left(self._sorted, lw)
+            hi = bisect.bisect_left(self._sorted, lw + "{", lo)  # "{" sorts after every letter
+            if hi - lo > self.MAX_CLIPPED_FAMILY:
+                return None
+            longer = [w for w in self._sorted[lo:hi] if len(w) >= len(lw) + 3]
             return min(longer, key=len) if longer and len({stem(w) for w in longer}) == 1 else None
-        if len(lw) < self.min_length or english_frequency(lw) >= self.max_zipf:
+        if len(lw) < self.min_length or len(lw) > self._longest + 1 or english_frequency(lw) >= self.max_zipf:
             return None
-        near = {
-            c
-            for n in (len(lw) - 1, len(lw), len(lw) + 1)
-            for c in self._by_length.get(n, ())
-            if _within_one_edit(lw, c)
-        }
+        near = {c for key in {lw, *_deletions(lw)} for c in self._deletions.get(key, ()) if _within_one_edit(lw, c)}
         return near.pop() if len(near) == 1 else None
 
     def correct(self, text: str) -> str:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from followup_bot.corpus.loaders import LoadedDocument
+from followup_bot.corpus.roles import sentence_role
 from followup_bot.models import Chunk, DocumentRecord, Sentence
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
@@ -192,6 +193,8 @@ def chunk_document(
         sentences = _sentences(text, block.start, block.end, block_cites, refs)
         if not sentences:
             continue
+        for sent in sentences:
+            sent.role = sentence_role(sent.text, block.heading_path)
         groups: list[list[Sentence]] = [[]]
         for sent in sentences:
             group = groups[-1]
@@ -274,7 +277,7 @@ def record_chunk(record: DocumentRecord, doc_hash: str = "", position: int = 10_
     text = " ".join(parts)
     sentences, pos = [], 0
     for part in parts:
-        sentences.append(Sentence(text=part, start=pos, end=pos + len(part)))
+        sentences.append(Sentence(text=part, start=pos, end=pos + len(part), role="record"))
         pos += len(part) + 1
     heading = [RECORD_SECTION]
     return Chunk(

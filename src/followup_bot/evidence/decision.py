@@ -48,6 +48,10 @@ class Evidence:
     uncovered: list[str] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
     p_unanswerable: float | None = None
+    # The answer's sentences, in order (evidence/compose.py); `chosen` is the wider set the decision weighed.
+    answer: list[ScoredSentence] = field(default_factory=list)
+    # The wider set the answer was composed from (for tracing and for fitting the lead model).
+    candidates: list[ScoredSentence] = field(default_factory=list)
 
 
 @dataclass
@@ -134,6 +138,9 @@ class AbstentionJudge:
         total = sum(key_terms.values())
         covered = 0.0
         missing = []
+        if self.word_vectors is not None:  # the words to compare, embedded in one batch
+            absent = [(spelled or {}).get(t, t) for t in key_terms if t not in present]
+            self.word_vectors.add([w for w in absent if not w.isdigit()] + sorted(surface))
         for term, weight in key_terms.items():
             if term in present:
                 covered += weight
@@ -192,6 +199,8 @@ class AbstentionJudge:
         unseen = [t for t in key if not known(t)]
         missing_unseen = [t for t in missing if not known(t)]
         rarity = [english_frequency(surface.get(t, t)) for t in missing_unseen]
+        if self.word_vectors is not None:
+            self.word_vectors.add([surface.get(t, t) for t in missing_unseen])  # one batch, not one call a word
         synonyms = [
             self.word_vectors.best_in_vocabulary(surface.get(t, t)) if self.word_vectors else 0.0
             for t in missing_unseen

@@ -47,6 +47,14 @@ class ScoredSentence:
     caveat: bool = False
     # Shares a word with the question beyond the corpus's topic words (which every sentence has).
     specific: bool = False
+    # Rhetorical role from ingest (finding, conclusion, method, background, caveat, record, caption).
+    role: str = ""
+    # The span (within `text`) of the one clause that answers, when quoting it alone keeps the meaning.
+    clause: tuple[int, int] | None = None
+
+    @property
+    def quoted(self) -> str:
+        return self.text[self.clause[0] : self.clause[1]] if self.clause else self.text
 
 
 class SentenceRanker:
@@ -67,6 +75,63 @@ class SentenceRanker:
         self.terms = terms
         self.settings = settings
         self.max_sentences = max_sentences
+        # Each text passage's section, in document order: a list item's next items follow it.
+        sections: dict[tuple[str, tuple[str, ...]], list[Chunk]] = {}
+        for chunk in chunks.values():
+            if chunk.kind == "text":
+                sections.setdefault((chunk.source_id, tuple(chunk.heading_path)), []).append(chunk)
+        self._next: dict[str, list[Chunk]] = {}
+        for members in sections.values():
+            members.sort(key=lambda c: c.position)
+            for i, chunk in enumerate(members):
+                self._next[chunk.chunk_id] = members[i + 1 : i + 4]
+
+    def summary(self, n: int) -> list[ScoredSentence]:
+        """The article's main findings across its sections: per top-level section, the finding or conclusion
+        sentence closest to what the whole article is about; the abstract and conclusions first.
+
+        "Summarise the main findings" names no subject to search for; what a summary needs is coverage:
+        one line from each part of the article, each the most central of its part.
+        """
+        candidates = [
+            (chunk, i)
+            for chunk in self.chunks.values()
+            if chunk.kind == "text" and chunk.source_id == "article"
+            for i, s in enumerate(chunk.sentences)
+            if s.role in ("finding", "conclusion") and (chunk.chunk_id, i) in self.vectors
+        ]
+        if not candidates:
+            return []
+        centre = np.mean([self.vectors[(c.chunk_id, i)] for c, i in candidates], axis=0)
+        best: dict[str, tuple[float, Chunk, int]] = {}
+        for chunk, i in candidates:
+            path = [h.lower() for h in chunk.heading_path[1:] or chunk.heading_path]
+            section = path[0] if path else ""
+            score = float(self.vectors[(chunk.chunk_id, i)] @ centre)
+            score += 0.1 * any(w in " ".join(path) for w in ("abstract", "summary", "conclusion"))
+            score += 0.05 * (chunk.sentences[i].role == "conclusion")
+            if section not in best or score > best[section][0]:
+                best[section] = (score, chunk, i)
+        picked = sorted(best.values(), key=lambda x: -x[0])[:n]
+        picked.sort(key=lambda x: (x[1].position, x[2]))
+        return [
+            ScoredSentence(c.chunk_id, i, c.sentences[i].text, s, s, 0.0, c.source_id, 1, role=c.sentences[i].role)
+            for s, c, i in picked
+        ]
+
+    def following(self, sentence: ScoredSentence, n: int = 3) -> list[ScoredSentence]:
+        """The sentences after this one: the rest of its passage, then the next passages of its section."""
+        chunk = self.chunks.get(sentence.chunk_id)
+        if chunk is None:
+            return []
+        out = [(chunk, i) for i in range(sentence.index + 1, len(chunk.sentences))]
+        for nxt in self._next.get(chunk.chunk_id, []):
+            out += [(nxt, i) for i in range(len(nxt.sentences))]
+        return [
+            ScoredSentence(c.chunk_id, i, c.sentences[i].text, 0.0, 0.0, 0.0, c.source_id, sentence.passage_rank,
+                           role=c.sentences[i].role)
+            for c, i in out[:n]
+        ]  # fmt: skip
 
     def rank(
         self,
@@ -127,6 +192,7 @@ class SentenceRanker:
                         passage_rank=passage.rank,
                         caveat=any(c in lowered for c in _CAVEAT),
                         specific=specific,
+                        role=sentence.role or ("record" if chunk.kind == "record" else ""),
                     )
                 )
         out.sort(key=lambda x: -x.score)

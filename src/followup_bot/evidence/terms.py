@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -50,6 +50,10 @@ class TermWeights:
         return term in self.df
 
 
+# Longer "words" are junk (no word of any language is this long): they get no vector and no synonym.
+MAX_WORD_CHARS = 40
+
+
 class WordVectors:
     """Embeddings of single words, so coverage can accept "lessen" for "reduce", "mice" for "rats".
 
@@ -62,6 +66,7 @@ class WordVectors:
         encode: Callable[[list[str]], np.ndarray],
         vocabulary: set[str],
         known: dict[str, np.ndarray] | None = None,
+        max_asked: int = 20_000,
     ) -> None:
         self.encode = encode
         # Vectors the store already holds: the vocabulary then needs no embedding at start-up.
@@ -69,30 +74,59 @@ class WordVectors:
         self._base = sorted(vocabulary)
         self._matrix: np.ndarray | None = None
         self._vocab: list[str] = []
+        self._asked: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.max_asked = max_asked
+        self._ready = False
         self.add(self._base)
+        self._ready = True
+        self._vocab = list(self._base)
 
     def add(self, items: list[str]) -> None:
-        new = [w for w in dict.fromkeys(items) if w not in self.cache]
+        """Embed the words not yet known, in one batch.
+
+        Words from questions are kept in a bounded cache (oldest dropped first), so a stream of
+        made-up words cannot grow memory; the corpus's own words are kept for good."""
+        new = [
+            w
+            for w in dict.fromkeys(items)
+            if w not in self.cache and w not in self._asked and (len(w) <= MAX_WORD_CHARS or not self._ready)
+        ]
         if new:
+            target = self._asked if self._ready else self.cache
             for word, vec in zip(new, self.encode(new), strict=True):
-                self.cache[word] = vec
+                target[word] = vec
+            while len(self._asked) > self.max_asked:
+                self._asked.popitem(last=False)
+
+    def vector(self, word: str) -> np.ndarray:
+        if word in self.cache:
+            return self.cache[word]
+        vec = self._asked.get(word)
+        if vec is None:  # dropped by another request's words in between
+            vec = self.encode([word])[0]
+            self._asked[word] = vec
+        return vec
 
     def best(self, word: str, candidates: set[str]) -> float:
+        if len(word) > MAX_WORD_CHARS:
+            return 0.0
         self.add([word, *candidates])
+        candidates = {c for c in candidates if c in self.cache or c in self._asked}
         if not candidates:
             return 0.0
-        v = self.cache[word]
-        return max(float(v @ self.cache[c]) for c in candidates)
+        v = self.vector(word)
+        return max(float(v @ self.vector(c)) for c in candidates)
 
     def best_in_vocabulary(self, word: str) -> float:
         """Closest corpus word to `word` (1.0 when the corpus uses the word itself)."""
+        if len(word) > MAX_WORD_CHARS:
+            return 0.0
         if self._matrix is None:
-            self._vocab = list(self._base)
             self._matrix = np.stack([self.cache[w] for w in self._vocab]) if self._vocab else np.zeros((0, 1))
         self.add([word])
         if not len(self._vocab):
             return 0.0
-        return float(np.max(self._matrix @ self.cache[word]))
+        return float(np.max(self._matrix @ self.vector(word)))
 
 
 class KeyTerms:
@@ -137,12 +171,16 @@ class KeyTerms:
         message = expand_abbreviations(message, keep=lambda w: self.weights.known(stem(w.lower())))
         for w in key_words(message):
             t = self.term(w)
+            if t not in terms and len(terms) >= s.max_question_terms:
+                break  # a message longer than any question costs no more than one
             surface.setdefault(t, w)
             terms[t] = self.weights.idf(t)
         if topic:
             borrowed: dict[str, float] = {}
             for w in key_words(topic):
                 t = self.term(w)
+                if len(borrowed) >= s.max_question_terms:
+                    break
                 if t not in terms and t not in borrowed:
                     surface.setdefault(t, w)
                     borrowed[t] = self.weights.idf(t)

@@ -22,6 +22,8 @@ class DraftSentence:
     refs: list[tuple[str, int]] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
     verbatim: bool = False
+    # For a clause quoted alone: its span within the referenced sentence (one per ref, None for whole).
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +49,8 @@ class GenerationRequest:
     records: dict[str, DocumentRecord]
     audience: str = "clinician"
     personal_dose: bool = False
+    # The request's time budget ends here (time.monotonic); an LLM call stops by then at the latest.
+    deadline: float | None = None
 
 
 class Generator(Protocol):

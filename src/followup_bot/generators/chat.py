@@ -78,7 +78,7 @@ class ChatGenerator:
         """Text deltas as the model writes them (unverified), then the parsed Draft."""
         prompt = self.build_prompt(request)
         t0 = time.perf_counter()
-        deadline = time.monotonic() + self.gen.timeout_s
+        deadline = min(time.monotonic() + self.gen.timeout_s, request.deadline or float("inf"))
         first: float | None = None
         parts: list[str] = []
         for delta in self._chat(prompt.messages, self.gen.max_tokens, deadline):

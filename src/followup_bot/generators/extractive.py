@@ -20,8 +20,9 @@ class ExtractiveGenerator:
         self.model = "verbatim-sentences"
 
     def generate(self, request: GenerationRequest) -> Draft:
+        picked = request.evidence.answer or request.evidence.chosen
         sentences = [
-            DraftSentence(text=s.text, refs=[(s.chunk_id, s.index)], verbatim=True) for s in request.evidence.chosen
+            DraftSentence(text=s.quoted, refs=[(s.chunk_id, s.index)], verbatim=True, spans=[s.clause]) for s in picked
         ]
         return Draft(sentences=sentences, provider=self.name, model=self.model, abstained=not sentences)
 

@@ -11,7 +11,6 @@ passage does not") ask this module, so they can never disagree.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from followup_bot.text import english_frequency, words
@@ -27,7 +26,18 @@ INN_STEMS = tuple(
         reverse=True,
     )
 )
-_SHAPE = re.compile(r"[a-z]{2,}(?:" + "|".join(INN_STEMS) + r")$")
+_ASCII = frozenset("abcdefghijklmnopqrstuvwxyz")
+# No drug name is longer; a longer "word" is junk and is not looked at.
+LONGEST_NAME = 60
+
+
+def _drug_shaped(w: str) -> bool:
+    """An INN stem at the end with at least two letters before it (a suffix test, linear in the word)."""
+    return any(
+        w.endswith(stem) and len(w) >= len(stem) + 2 and set(w[-len(stem) - 2 : -len(stem)]) <= _ASCII
+        for stem in INN_STEMS
+    )
+
 
 # Words this common in English are ordinary words whatever their ending ("someone", "engine").
 COMMON_ZIPF = 4.0
@@ -80,7 +90,7 @@ def _singular(word: str) -> str:
 def looks_like_drug(word: str) -> bool:
     """Whether a single word has the shape of a drug name ("carbamazepine" yes, "baseline" no)."""
     w = _singular(word.lower().strip(".,;:'\"()"))
-    if len(w) < 5 or not w.isalpha() or w in NOT_DRUGS or not _SHAPE.search(w):
+    if not 5 <= len(w) <= LONGEST_NAME or not w.isalpha() or w in NOT_DRUGS or not _drug_shaped(w):
         return False
     return english_frequency(w) < COMMON_ZIPF
 

@@ -51,7 +51,7 @@ class ChunkingSettings(_Section):
         20, ge=0, le=1000, description="Blocks shorter than this (after cleanup) are dropped as noise."
     )
     strategy_version: str = Field(
-        "v4", description="Bump to force a rebuild when chunking code changes; part of the collection name."
+        "v5", description="Bump to force a rebuild when chunking code changes; part of the collection name."
     )
 
 
@@ -85,6 +85,14 @@ class StoreSettings(_Section):
 
 
 class RetrievalSettings(_Section):
+    max_query_words: int = Field(
+        120,
+        ge=8,
+        le=5000,
+        description="A message (or a past turn) longer than this many words is read as its first and last halves "
+        "by retrieval and the evidence step, so its cost does not grow with its length; safety triage still "
+        "reads all of it.",
+    )
     k: int = Field(
         8,
         ge=1,
@@ -141,7 +149,18 @@ class GeneratorSettings(_Section):
     model: str = Field(
         "", description="Model for LLM providers: a GGUF path (llamacpp) or a served model name (openai)."
     )
-    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
+    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer for clinicians.")
+    answer_words: int = Field(
+        55,
+        ge=10,
+        le=1000,
+        description="Past this many words, a clinician's answer adds a sentence only for a part of the question "
+        "still uncovered.",
+    )
+    patient_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer for patients.")
+    patient_words: int = Field(40, ge=10, le=1000, description="The word budget of an answer for patients.")
+    detail_sentences: int = Field(8, ge=1, le=20, description="Most sentences when the reader asks for more detail.")
+    detail_words: int = Field(200, ge=10, le=2000, description="The word budget when the reader asks for more detail.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
     api_key_env: str = Field(
         "OPENAI_API_KEY", description="Name of the environment variable holding the API key (openai provider)."
@@ -151,6 +170,14 @@ class GeneratorSettings(_Section):
         gt=0,
         le=3600,
         description="Timeout of one LLM call; on timeout the extractive answer is served, labelled as a fallback.",
+    )
+    request_budget_s: float = Field(
+        90.0,
+        gt=0,
+        le=3600,
+        description="Time budget of one whole request. LLM calls end by it, and once it is spent the optional "
+        "steps are skipped (an LLM rewrite of a follow-up, the LLM answer): the extractive answer or an "
+        "abstention is served instead, never a hang.",
     )
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of LLM providers.")
     max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens an LLM may write per answer.")
@@ -211,6 +238,13 @@ class EvidenceSettings(_Section):
         ge=0,
         le=8,
         description="A prefixed word ('reassessed') is read as its base only when rarer than this in English.",
+    )
+    max_question_terms: int = Field(
+        48,
+        ge=4,
+        le=1000,
+        description="Distinct content words of a message (and as many of its conversation) that the evidence step "
+        "weighs; a longer message costs no more than a long question (questions have far fewer).",
     )
     specific_idf_share: float = Field(
         0.25,
@@ -301,64 +335,24 @@ class PromptSettings(_Section):
 
 
 class SafetySettings(_Section):
+    triage_model: str = Field(
+        "builtin",
+        description="Learned triage signal next to the rules: 'builtin' (trained by eval/triage/train_classifier.py "
+        "and shipped in the package), a path to such a JSON file, or 'rules' for the rules alone.",
+    )
     max_message_chars: int = Field(
         4000, ge=100, le=100000, description="Longer messages are declined with a clear message."
     )
+    locale: Literal["US", "UK", "EU", "CA", "AU", "NZ", "IE", "IN"] = Field(
+        "US",
+        description="Where readers are: chooses the emergency, poison-control and crisis numbers the safety replies "
+        "give first (see framing.LOCALES); the three fields below override them one by one.",
+    )
     emergency_number: str = Field(
-        "911 (US) or your local emergency number (112 in the EU, 999 in the UK)",
-        description="How the emergency reply names emergency services.",
+        "", description="How the emergency reply names emergency services; empty: the locale's number."
     )
-
-
-class UISettings(_Section):
-    host: str = Field("127.0.0.1", description="Address the chat page binds to.")
-    port: int = Field(7860, ge=1, le=65535, description="Port of the chat page.")
-    auth_user: str = Field("", description="Basic-auth user name; empty disables auth.")
-    auth_password_env: str = Field(
-        "FOLLOWUP_BOT_UI_PASSWORD", description="Environment variable holding the basic-auth password."
-    )
-    concurrency_limit: int = Field(
-        2, ge=1, le=64, description="Questions answered at once (retrieval workers); the rest wait in the queue."
-    )
-    max_queue: int = Field(
-        64,
-        ge=1,
-        le=10000,
-        description="Questions waiting for a worker; past it a question gets a 'busy, try again' answer (never an "
-        "HTTP 503). Emergency and crisis replies never wait.",
-    )
-    max_in_flight_per_session: int = Field(
-        2, ge=1, le=64, description="Questions one page session or API client may have waiting or being answered."
-    )
-    max_in_flight_per_ip: int = Field(
-        8,
-        ge=1,
-        le=10000,
-        description="Questions one address may have in flight through /ask (behind a proxy on this host, the "
-        "X-Forwarded-For address).",
-    )
-    torch_threads: int = Field(
-        1, ge=0, le=64, description="torch threads for the embedding model when serving; 0 keeps torch's default."
-    )
-    feedback_path: Path = Field(
-        Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to."
-    )
-    feedback_max_bytes: int = Field(
-        10_000_000, ge=10_000, le=10**12, description="Size past which the feedback log is rotated."
-    )
-    feedback_backups: int = Field(
-        5, ge=0, le=100, description="Rotated feedback logs kept (feedback.jsonl.1 … .N); 0 keeps none."
-    )
-    feedback_per_minute: int = Field(10, ge=1, le=10000, description="Ratings one page session may send per minute.")
-    login_max_failures: int = Field(
-        5, ge=1, le=1000, description="Failed sign-ins from one address before it is locked out (auth on)."
-    )
-    login_lockout_s: float = Field(
-        30.0,
-        gt=0,
-        le=86400,
-        description="First lockout after too many failed sign-ins; it doubles with each further failure, up to 15 min.",
-    )
+    poison_control: str = Field("", description="The poison-control line for poisonings; empty: the locale's.")
+    crisis_line: str = Field("", description="The crisis line the crisis reply leads with; empty: the locale's.")
 
 
 class EvalSettings(_Section):

@@ -10,6 +10,7 @@ It all lives in Chroma, so http mode works the same.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ from followup_bot.store.documents import (
     scan_documents,
     vocabulary,
 )
+from followup_bot.store.guard import GuardedClient
+
+log = logging.getLogger(__name__)
 
 BATCH = 256
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
@@ -58,6 +62,8 @@ class IngestReport:
     documents: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     model_loaded: bool = False
+    # Rows no live document owns (left by an ingest that died before its commit), deleted now.
+    orphans: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +75,7 @@ class IngestReport:
             "collection": self.collection,
             "documents": self.documents,
             "seconds": round(self.seconds, 3),
+            "orphans": self.orphans,
         }
 
 
@@ -102,11 +109,11 @@ class ChunkStore:
                     name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
                 )
             return self.client.get_collection(name, embedding_function=None)
-        except Exception as exc:  # noqa: BLE001 - chromadb raises many types; all mean the same here
-            message = str(exc).lower()
+        except StoreError as exc:  # the guarded client's translation of whatever Chroma raised
+            message = str(exc.__cause__ or exc).lower()
             if not create and ("does not exist" in message or "not found" in message):
                 return None
-            raise StoreError(f"vector store collection {name!r} is unusable ({str(exc)[:200]})") from None
+            raise
 
     @property
     def embedder(self) -> SentenceTransformerEmbeddings:
@@ -177,6 +184,9 @@ class ChunkStore:
         report = IngestReport(collection=self.name, documents={d: h for d, (_, _, h) in docs.items()})
         if not changed and not vanished:
             report.unchanged = report.chunks = sum(int(info.get("chunks", 0)) for info in old_docs.values())
+            coll = self._collection()
+            if coll is not None:
+                report.orphans = self._sweep(coll, self._collection(SENTENCES), old_docs)
             report.seconds = time.perf_counter() - t0
             return report
 
@@ -214,17 +224,29 @@ class ChunkStore:
         state = {"docs": new_docs, "dim": embedder.dimension, "model": self.settings.embeddings.model}
         article = manifest.article()
         self._write_state(coll, state, manifest.title or (article.title if article else ""))
-        live = {info["hash"] for info in new_docs.values()}
-        for target in (coll, sent_coll):
-            stale = (
-                target.get(where={"doc_hash": {"$nin": sorted(live)}}, include=[]) if live else target.get(include=[])
-            )
-            if stale["ids"]:
-                target.delete(ids=stale["ids"])
+        self._sweep(coll, sent_coll, new_docs)
         report.chunks = sum(int(info["chunks"]) for info in new_docs.values())
         report.unchanged = report.chunks - report.added - report.updated
         report.seconds = time.perf_counter() - t0
         return report
+
+    @staticmethod
+    def _sweep(coll: Any, sent_coll: Any, live_docs: dict[str, dict[str, Any]]) -> int:
+        """Delete the rows of documents that are not live: replaced versions, and an interrupted ingest's orphans.
+
+        Returns the number of passage rows deleted.
+        """
+        live = sorted({info["hash"] for info in live_docs.values()})
+        deleted = 0
+        for target in (coll, sent_coll):
+            if target is None:
+                continue
+            stale = target.get(where={"doc_hash": {"$nin": live}}, include=[]) if live else target.get(include=[])
+            if stale["ids"]:
+                target.delete(ids=stale["ids"])
+            if target is coll:
+                deleted = len(stale["ids"])
+        return deleted
 
     def _write_rows(
         self,
@@ -323,22 +345,41 @@ class ChunkStore:
         Embedding an article's whole vocabulary (thousands of words) took ~10 s on this machine,
         which a reader would pay on first opening an article; stored once per word, it is a read.
         """
+        name = collection_base(self.settings) + WORDS
         coll = self.client.get_or_create_collection(
-            collection_base(self.settings) + WORDS, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
         wanted = sorted(words)
         found: dict[str, np.ndarray] = {}
-        for i in range(0, len(wanted), 1000):
-            got = coll.get(ids=wanted[i : i + 1000], include=["embeddings"])
-            found.update(
-                {w: np.asarray(e, dtype=np.float32) for w, e in zip(got["ids"], got["embeddings"], strict=True)}
-            )
+        try:
+            for i in range(0, len(wanted), 1000):
+                got = coll.get(ids=wanted[i : i + 1000], include=["embeddings"])
+                found.update(
+                    {w: np.asarray(e, dtype=np.float32) for w, e in zip(got["ids"], got["embeddings"], strict=True)}
+                )
+        except StoreError as exc:
+            # The words collection is only a cache shared by all articles. One a killed writer left
+            # damaged ("Error getting embedding", "Failed to apply logs to the hnsw segment writer")
+            # is dropped and rebuilt rather than failing every article that opens.
+            log.warning("the shared words collection is damaged (%s); rebuilding it", exc)
+            found = {}
+            try:
+                self.client.delete_collection(name)
+                coll = self.client.get_or_create_collection(
+                    name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                )
+            except StoreError as again:
+                log.warning("the words collection could not be rebuilt (%s); vectors stay in memory", again)
+                coll = None
         missing = [w for w in wanted if w not in found]
         if missing:
             model = embedder or self.embedder
             vectors = self._encode_batches(model, missing, "", lambda _n: None)
-            for i in range(0, len(missing), BATCH):
-                coll.upsert(ids=missing[i : i + BATCH], embeddings=vectors[i : i + BATCH])
+            try:
+                for i in range(0, len(missing), BATCH) if coll is not None else ():
+                    coll.upsert(ids=missing[i : i + BATCH], embeddings=vectors[i : i + BATCH])
+            except StoreError as exc:
+                log.warning("the words collection could not be updated (%s); vectors stay in memory", exc)
             found.update(zip(missing, vectors, strict=True))
         return found
 
@@ -347,7 +388,7 @@ class ChunkStore:
         from langchain_chroma import Chroma
 
         return Chroma(
-            client=self.client,
+            client=self.client.raw if isinstance(self.client, GuardedClient) else self.client,
             collection_name=self.name,
             embedding_function=embedder,
             create_collection_if_not_exists=False,

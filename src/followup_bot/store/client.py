@@ -25,6 +25,7 @@ from typing import Any
 from followup_bot.embeddings import model_identity
 from followup_bot.errors import StoreError
 from followup_bot.settings import Settings
+from followup_bot.store.guard import DATABASE, GuardedClient, check_database
 
 STATE_KEY = "followup_state"
 ARTICLE_KEY = "followup_article"
@@ -56,7 +57,66 @@ def collection_name(settings: Settings, article: str = "default") -> str:
     return name
 
 
-def make_client(settings: Settings) -> Any:
+# Chroma's http client waits forever by default: a hung server would hang every reader with it.
+HTTP_TIMEOUT_S = 60.0
+HTTP_CONNECT_TIMEOUT_S = 5.0
+# The identity (device, inode) of the database file that this process's Chroma opened, per store folder.
+_opened: dict[str, tuple[int, int] | None] = {}
+
+
+def store_identity(settings: Settings) -> tuple[int, int] | None:
+    """Which database file the store folder holds now (None in http mode, or when there is none).
+
+    A different answer from the one at opening means the folder was deleted or replaced under a
+    running process, whose Chroma still reads the old, unlinked file.
+    """
+    if settings.store.mode == "http":
+        return None
+    try:
+        st = (settings.resolve(settings.store.path) / DATABASE).stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _forget_stale_system(key: str, identity: tuple[int, int] | None) -> None:
+    """Make the next PersistentClient for this folder open the files there now, not the ones it had open.
+
+    Chroma keeps one system per folder for the process's lifetime and hands it to every new client,
+    so after the folder was deleted even a new client would read (and fail to write) the unlinked
+    files. The old system is dropped from that cache, not stopped: indexes built from it may still
+    be reading through it.
+    """
+    if key in _opened and _opened[key] != identity:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(key, None)
+        SharedSystemClient._identifier_to_refcount.pop(key, None)
+
+
+@contextlib.contextmanager
+def _opening(folder: Path) -> Iterator[None]:
+    """One process at a time creates or migrates a store's database (two first ingests may start together).
+
+    A folder where the lock file cannot be written (a read-only store) is opened without it.
+    """
+    import fcntl
+
+    try:
+        fh = open(folder / ".open.lock", "a+")  # closed by the `with` below, after the lock is released
+    except OSError:
+        yield
+        return
+    with fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def make_client(settings: Settings) -> GuardedClient:
+    """The store's Chroma client; any failure, now or in a later call, is a `StoreError` naming the store."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -64,16 +124,23 @@ def make_client(settings: Settings) -> Any:
     store = settings.store
     try:
         if store.mode == "http":
+            _preflight(store.host, store.port)
             client = chromadb.HttpClient(host=store.host, port=store.port, settings=chroma_settings)
+            _set_timeout(client)
             client.heartbeat()
-            return client
+            return GuardedClient(client, settings)
         path = settings.resolve(store.path)
         if path.exists() and not path.is_dir():
             raise StoreError(f"store.path = {path} is a file, not a folder")
         path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        client.list_collections()
-        return client
+        with _opening(path):
+            check_database(path)
+            identity = store_identity(settings)
+            _forget_stale_system(str(path), identity)
+            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            client.list_collections()
+            _opened[str(path)] = store_identity(settings)
+        return GuardedClient(client, settings)
     except StoreError:
         raise
     except Exception as exc:  # noqa: BLE001 - chromadb raises many types; all mean "unusable store"
@@ -88,12 +155,41 @@ def make_client(settings: Settings) -> Any:
         ) from None
 
 
+def _preflight(host: str, port: int) -> None:
+    """Reach the server once with a timeout: Chroma's client asks it about tenants while it is being
+    built, before its requests can be given one, so a hung server would hang the constructor."""
+    import httpx
+
+    httpx.get(
+        f"http://{host}:{port}/api/v2/heartbeat", timeout=httpx.Timeout(HTTP_TIMEOUT_S, connect=HTTP_CONNECT_TIMEOUT_S)
+    )
+
+
+def _set_timeout(client: Any) -> None:
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(HTTP_TIMEOUT_S, connect=HTTP_CONNECT_TIMEOUT_S)
+
+
+def reachable(client: Any) -> bool:
+    """Whether an http-mode client's server answers now (a persistent client always does)."""
+    try:
+        client.heartbeat()
+    except StoreError:
+        return False
+    return True
+
+
 def list_articles(client: Any, settings: Settings) -> dict[str, dict[str, Any]]:
     """The articles indexed for this configuration: id → {title, chunks, documents, collection}."""
     base = collection_base(settings) + "-"
     out: dict[str, dict[str, Any]] = {}
     try:
         collections = client.list_collections()
+    except StoreError:
+        raise
     except Exception as exc:  # noqa: BLE001 - chromadb raises many types; all mean "unusable store"
         raise StoreError(f"cannot list the store's collections ({str(exc)[:200]})") from None
     for coll in collections:

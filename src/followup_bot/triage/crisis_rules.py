@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
 from followup_bot.lexicon.drugs import looks_like_drug
 from followup_bot.triage.rule import Rule, rule
 
+_PERSON = re.compile(r"\b(?:i|me|my|you|someone|somebody|a person)\b")
+
+
+def _a_person_is_named(m: re.Match[str]) -> bool:
+    """The message names a person somewhere: checked once per match, not as a look-ahead tried at every
+    position (which made the rule quadratic in the message's length)."""
+    return _PERSON.search(m.string) is not None
+
+
 CRISIS: tuple[Rule, ...] = (
+    rule(
+        "intent_other_languages",
+        "crisis",
+        r"\b(?:no quiero vivir|quiero morir(?:me)?|me quiero (?:matar|morir)|matarme|suicidarme|je veux mourir|"
+        r"me tuer|me suicider|en finir|quero morrer|me matar|n[ãa]o quero (?:mais )?viver|ich will (?:nicht mehr leben|"
+        r"sterben)|mich umbringen|voglio morire|uccidermi|farla finita)\b",
+        ("ya no quiero vivir, tengo las pastillas aqui", "je veux mourir ce soir"),
+        ("no quiero ir al médico", "je veux savoir la dose"),
+    ),
     rule(
         "harm_myself",
         "crisis",
@@ -30,10 +50,10 @@ CRISIS: tuple[Rule, ...] = (
     rule(
         "suicide_then_person",
         "crisis",
-        r"\bsuicid\w*\b[^.?!]{0,40}\b(?:i|i'm|im|me|my|feel|feeling|thinking|thoughts|plan|want|been|friend|he|she|son|"
+        r"\bsuicid\w*\b[^.?!]{0,40}\b(?:i|i'm|im|me|my|feel|feeling|thinking|plan|want|been|friend|he|she|son|"
         r"daughter)\b",
         ("suicidal thoughts keep coming to me", "suicide is all my friend talks about"),
-        ("suicide rates in the trial", "is suicide listed as a risk"),
+        ("suicide rates in the trial", "which drugs carry a warning about suicidal thoughts"),
     ),
     rule(
         "person_then_suicide",
@@ -160,10 +180,11 @@ CRISIS: tuple[Rule, ...] = (
     rule(
         "how_much_to_not_wake",
         "crisis",
-        r"(?=.*\b(?:i|me|my|you|someone|somebody|a person)\b)\bhow (?:much|many)\b[^.?!]{0,80}\b(?:to|so (?:that )?"
+        r"\bhow (?:much|many)\b[^.?!]{0,80}\b(?:to|so (?:that )?"
         r"(?:i|you|one|someone)|and) (?:not|never|don'?t|dont|won'?t|wont) (?:wake up|wake|be alive|survive)\b",
         ("how many of my pills to not wake up", "how many pills would i need to not wake up"),
         ("how many patients did not wake up in the study", "how much sleep do i need to wake up fresh"),
+        guard=_a_person_is_named,
     ),
     rule(
         "so_i_dont_wake",

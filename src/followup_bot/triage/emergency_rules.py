@@ -51,6 +51,14 @@ CUES: tuple[Rule, ...] = (
 
 EMERGENCY: tuple[Rule, ...] = (
     rule(
+        "danger_other_languages",
+        "emergency",
+        r"\b(?:no respira|no despierta|se est[áa] ahogando|ne respire (?:plus|pas)|ne se r[ée]veille pas|"
+        r"n[ãa]o (?:est[áa] )?respira(?:ndo)?|n[ãa]o acorda|atmet nicht|wacht nicht auf|non respira|non si sveglia)\b",
+        ("mi hijo no respira", "il ne respire plus, aidez-moi"),
+        ("respira mejor hoy", "il respire bien"),
+    ),
+    rule(
         "overdose",
         "emergency",
         r"\bover ?dos(?:e|ed|ing)\b",

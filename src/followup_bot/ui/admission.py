@@ -114,6 +114,10 @@ class Gate:
         """Run the triage check on its own threads (never behind an answer)."""
         return await anyio.to_thread.run_sync(check, *args, limiter=self._threads["triage"])
 
+    async def aside(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a short handler that needs no worker (the busy reply) on the quick lane's threads."""
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._threads["quick"])
+
     def retry_after(self) -> int:
         """Seconds until a slot is likely free: the line ahead times the recent answer time, 2 to 60."""
         per_question = sorted(self._recent)[len(self._recent) // 2] if self._recent else 1.0

@@ -18,70 +18,62 @@ Design choices, and why:
   `ui.concurrency_limit` workers in a line of at most `ui.max_queue`, a client has at most its
   share in flight, and whoever is turned away gets a friendly "busy, try again" answer. Gradio's
   own queue only dispatches (no size limit, no concurrency limit on these events), because its
-  limits answer HTTP 503 before anything can tell an emergency from a question.
+  limits answer HTTP 503 before anything can tell an emergency from a question. Triage reads
+  the session's (or the API call's) article only to check it exists: an unknown one is invalid
+  input, answered at once.
+- Opening an article (on page load, from `?article=ID`, or from the picker) may build the
+  article's indexes and check its suggested questions with real answers, so it has a Gradio
+  concurrency group of its own (`OPEN_ID`) limited to `ui.concurrency_limit`: bounded work, and
+  no 503 either (the queue has no size limit). It does not go through the gate: a page must open
+  even while the line of questions is full.
+- A conversation is about one article: a per-session `gr.State` holds its id, every answer uses
+  it, and picking another article (a filterable `gr.Dropdown` of "title — id") starts a new
+  conversation and cancels a reply still streaming. The picker's value is mirrored into the
+  URL's `?article=` in the browser, so a reload or a shared link opens the same article.
 - Failed sign-ins are throttled per address (`login.LoginThrottle`) when auth is on.
 - `serve` gives torch one thread and freezes the start-up objects out of the garbage collector
-  (`tuning`): both measured on 2 cores.
+  (`tuning`): both measured on 2 cores. How the server is launched is in `server`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from importlib import resources
 from typing import Any
 
 import gradio as gr
-from starlette.middleware import Middleware
 
 from followup_bot.assistant import Assistant
-from followup_bot.settings import ConfigError, Settings, load_settings
+from followup_bot.settings import Settings, load_settings
 from followup_bot.ui import render
 from followup_bot.ui.admission import Gate
-from followup_bot.ui.guard import PageGuard, inline_script_hashes
-from followup_bot.ui.handlers import EXPORT_ROOT, ChatPage
+from followup_bot.ui.articles import ARTICLE_PARAM, article_choices
+from followup_bot.ui.handlers import ChatPage
 from followup_bot.ui.lanes import Lanes
-from followup_bot.ui.login import LoginThrottle
 from followup_bot.ui.render import Exchange
+from followup_bot.ui.server import launch, page_head, resolve_auth
 from followup_bot.ui.tuning import limit_model_threads, settle_garbage_collector
 
 __all__ = ["ChatPage", "build_app", "launch", "page_head", "resolve_auth", "serve"]
 
 AUDIENCES = [("Clinician", "clinician"), ("Patient or caregiver", "patient")]
 CONCURRENCY_ID = "answer"
-# Gradio job slots beyond the questions the gate may hold (workers + waiting line): room for safety
-# replies, busy answers, feedback and the like while the line is full.
-SPARE_JOB_SLOTS = 64
+OPEN_ID = "open"  # opening an article: its own bounded group (see the module notes)
 CHAT_PLACEHOLDER = (
     "**Ask a follow-up question about the article and the publications it cites.**\n\n"
     "Every statement in an answer is quoted from those documents and carries a marker; "
     "click a marker to see the exact passage and where it comes from."
 )
-
-
-def asset(name: str) -> str:
-    """Read a file shipped beside this module (package data: ui/*.css, ui/*.js)."""
-    return resources.files("followup_bot.ui").joinpath(name).read_text(encoding="utf-8")
-
-
-def page_theme() -> gr.themes.Base:
-    """The default theme, whose fonts are `LocalFont`s served by our own server (no Google Fonts)."""
-    return gr.themes.Default(primary_hue="blue", secondary_hue="sky", neutral_hue="slate", radius_size="md")
-
-
-def resolve_auth(settings: Settings) -> tuple[str, str] | None:
-    """Basic-auth credentials, or None; refuse to start without a password rather than run open."""
-    user = settings.ui.auth_user.strip()
-    if not user:
-        return None
-    env = settings.ui.auth_password_env
-    password = os.environ.get(env, "")
-    if not password:
-        raise ConfigError(
-            f"ui.auth_user is set to {user!r} but the environment variable {env} (ui.auth_password_env) holding "
-            "the password is empty or unset; set it, or clear ui.auth_user to serve without a login"
-        )
-    return (user, password)
+# Keeps `?article=` in the address bar in step with the picker (replaceState: no navigation, no reload).
+URL_SYNC_JS = f"""(id) => {{
+  try {{
+    const url = new URL(window.location.href);
+    if (id && url.searchParams.get("{ARTICLE_PARAM}") !== id) {{
+      url.searchParams.set("{ARTICLE_PARAM}", id);
+      window.history.replaceState(window.history.state, "", url);
+    }}
+  }} catch (e) {{ /* an address we cannot rewrite stays as it is */ }}
+  return [];
+}}"""
 
 
 def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
@@ -104,11 +96,31 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         "show_progress": "hidden",
         **private,
     }
+    opening: dict[str, Any] = {
+        "concurrency_id": OPEN_ID,
+        "concurrency_limit": ui.concurrency_limit,
+        "show_progress": "hidden",
+        **private,
+    }
 
-    with gr.Blocks(title=f"Follow-up questions: {assistant.title}", analytics_enabled=False) as demo:
-        gr.HTML(render.render_header(assistant.title), elem_id="fb-header-wrap")
-        gr.HTML(render.render_banner(assistant.banner()), elem_id="fb-banner-wrap")
+    default = page.view()
+    initial = page.suggestions
+
+    with gr.Blocks(title="Follow-up questions", analytics_enabled=False) as demo:
+        header = gr.HTML(render.render_header(default.title), elem_id="fb-header-wrap")
+        picker = gr.Dropdown(
+            choices=article_choices(assistant),
+            value=default.id,
+            label="Article",
+            info="Type to search the library by title or id. Another article starts a new conversation.",
+            filterable=True,
+            interactive=True,
+            elem_id="fb-article",
+        )
+        notice = gr.HTML("", elem_id="fb-article-notice", visible=False)
+        banner = gr.HTML(render.render_banner(assistant.banner(default.id)), elem_id="fb-banner-wrap")
         state = gr.State([])
+        article = gr.State(default.id)
         with gr.Row(equal_height=False, elem_id="fb-main"):
             with gr.Column(scale=3, min_width=340, elem_id="fb-chat-col"):
                 with gr.Column(elem_id="fb-audience-group", min_width=0):
@@ -143,12 +155,19 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
                         container=False,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="fb-send")
-                with gr.Column(elem_id="fb-suggest-block", min_width=0):
+                with gr.Column(elem_id="fb-suggest-block", min_width=0, visible=bool(initial)) as suggest_block:
                     gr.HTML('<p class="fb-label">Suggested questions, from the article\'s sections</p>')
                     with gr.Row(elem_id="fb-suggestions"):
-                        suggestion_buttons = [
-                            gr.Button(q, size="sm", elem_classes=["fb-suggestion"], min_width=0, scale=0)
-                            for q in page.suggestions
+                        suggestion_buttons = [  # one per slot; opening an article relabels or hides them
+                            gr.Button(
+                                initial[i] if i < len(initial) else "",
+                                visible=i < len(initial),
+                                size="sm",
+                                elem_classes=["fb-suggestion"],
+                                min_width=0,
+                                scale=0,
+                            )
+                            for i in range(render.MAX_SUGGESTIONS)
                         ]
                 with gr.Row(elem_id="fb-actions"):
                     clear = gr.Button(
@@ -190,24 +209,26 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         outputs = [chatbot, panel, state, box, download]
 
         async def respond(
-            message: str, exchanges: list[Exchange], audience_value: str, request: gr.Request
+            message: str, exchanges: list[Exchange], audience_value: str, article_id: str, request: gr.Request
         ) -> AsyncIterator[tuple[Any, ...]]:
-            async for update in lanes.respond(request, message, exchanges, audience_value):
+            async for update in lanes.respond(request, message, exchanges, audience_value, article_id):
                 yield update
 
-        box.submit(respond, [box, state, audience], outputs, **answering)
-        send.click(respond, [box, state, audience], outputs, **answering)
-        for button, question in zip(suggestion_buttons, page.suggestions, strict=True):
-
-            async def ask_suggestion(
-                exchanges: list[Exchange], audience_value: str, request: gr.Request, question: str = question
-            ) -> AsyncIterator[tuple[Any, ...]]:
-                async for update in lanes.respond(request, question, exchanges, audience_value):
-                    yield update
-
-            button.click(ask_suggestion, [state, audience], outputs, **answering)
-        clear.click(page.clear, None, [chatbot, panel, state, box, download, status], queue=False, **private)
-        chatbot.clear(page.clear, None, [chatbot, panel, state, box, download, status], queue=False, **private)
+        asked: list[dict[str, Any]] = [
+            box.submit(respond, [box, state, audience, article], outputs, **answering),
+            send.click(respond, [box, state, audience, article], outputs, **answering),
+            # a suggestion button's label is its question
+            *(b.click(respond, [b, state, audience, article], outputs, **answering) for b in suggestion_buttons),
+        ]
+        cleared = [chatbot, panel, state, box, download, status]
+        clear.click(page.clear, article, cleared, queue=False, **private)
+        chatbot.clear(page.clear, article, cleared, queue=False, **private)
+        # in the order of articles.FIXED_OUTPUTS, then the suggestions
+        opened = [article, picker, header, banner, notice, chatbot, panel, state, download, status]
+        opened += [suggest_block, *suggestion_buttons]
+        demo.load(page.load, None, opened, **opening)
+        picker.input(page.switch, [picker, article], opened, cancels=asked, **opening)
+        picker.change(None, picker, None, js=URL_SYNC_JS, queue=False, **private)
         audience.change(page.audience_note, audience, note, queue=False, **private)
 
         def rate_helpful(text: str, exchanges: list[Exchange], request: gr.Request) -> tuple[str, Any]:
@@ -220,16 +241,21 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         unhelpful.click(rate_unhelpful, [comment, state], [status, comment], **private)
 
         async def ask(
-            question: str, history_json: str = "[]", audience: str = "clinician", request: gr.Request | None = None
+            question: str,
+            history_json: str = "[]",
+            audience: str = "clinician",
+            article: str = "",
+            request: gr.Request | None = None,
         ) -> dict:
-            """Answer one question strictly from the article and its sources; returns the Answer as JSON.
+            """Answer one question strictly from an article and its sources; returns the Answer as JSON.
 
             Args:
                 question: the reader's message.
                 history_json: the conversation so far, a JSON list of {"role": "user"|"assistant", "content": "..."}.
                 audience: "clinician" or "patient".
+                article: an article id from the library (`followup-bot articles`); "" means the default article.
             """
-            return await lanes.ask(request, question, history_json, audience)
+            return await lanes.ask(request, question, history_json, audience, article)
 
         gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID, concurrency_limit=None)
 
@@ -238,80 +264,6 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
     demo.fb_page = page  # tests reach the handlers without a browser
     demo.fb_gate = gate
     return demo
-
-
-def job_slots(settings: Settings) -> int:
-    """Gradio's `max_threads`: its job slots (and threads for plain functions). Every question the gate may
-    hold takes a slot while it waits, so there must be more than those, or a safety reply would queue in Gradio."""
-    return settings.ui.concurrency_limit + settings.ui.max_queue + SPARE_JOB_SLOTS
-
-
-def page_head() -> str:
-    """What `launch(head=...)` adds to the page: page-level CSS, and the chips script (hashed by the CSP)."""
-    return f"<style>{asset('page.css')}</style><script>{asset('chips.js')}</script>"
-
-
-def launch(
-    demo: gr.Blocks,
-    settings: Settings,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    auth: tuple[str, str] | None = None,
-    prevent_thread_lock: bool = False,
-    quiet: bool = False,
-) -> str:
-    """Start the server with the page's theme, CSS and script; returns the local URL.
-
-    Besides the look: `PageGuard` (CSP, no uploads or remote files), no run history (it would keep
-    readers' questions in the browser and add routes that call the Hugging Face Hub), no static
-    file workers (they would serve uploads and files on ports the guard does not cover), and a
-    one-byte upload cap in case a future route escaped the guard.
-    """
-    EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
-    head = page_head()
-    server_name = host or settings.ui.host
-    server_port = port or settings.ui.port
-    try:
-        _, url, _ = demo.launch(
-            server_name=server_name,
-            server_port=server_port,
-            auth=auth,
-            auth_message="Sign in to the follow-up assistant." if auth else None,
-            prevent_thread_lock=prevent_thread_lock,
-            quiet=quiet,
-            share=False,
-            inbrowser=False,
-            show_error=False,
-            ssr_mode=False,
-            pwa=False,
-            mcp_server=False,
-            enable_monitoring=False,
-            footer_links=["api"],
-            theme=page_theme(),
-            css=asset("style.css"),
-            head=head,
-            allowed_paths=[str(EXPORT_ROOT)],
-            app_kwargs={
-                "middleware": [
-                    Middleware(PageGuard, script_hashes=inline_script_hashes(head)),
-                    Middleware(
-                        LoginThrottle,
-                        max_failures=settings.ui.login_max_failures,
-                        lockout_s=settings.ui.login_lockout_s,
-                    ),
-                ]
-            },
-            run_history=False,
-            num_workers=0,
-            max_threads=job_slots(settings),
-            max_file_size=1,
-        )
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot serve on {server_name}:{server_port} ({exc}); choose another --port or --host"
-        ) from None
-    return str(url)
 
 
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:

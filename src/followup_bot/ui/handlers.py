@@ -1,10 +1,14 @@
-"""The handlers behind the chat page: answering (streamed), feedback, export, clear, and `/ask`.
+"""The handlers behind the chat page: opening an article, answering (streamed), feedback, export, clear, `/ask`.
 
 Kept apart from the layout (app.py) so they can be driven directly in tests without a browser.
-They use only the public `Assistant` API (`ask`, `stream`, `article()`, `title`, `banner()`,
-`disclaimer()`, `generator_info`); nothing reaches the components behind it. Any failure while
-answering or rendering becomes an apology with a reference the operator can find in the log,
-never a traceback and never a draft stuck on screen.
+They use only the public `Assistant` API (`ask`, `stream`, `article()`, `articles()`, `banner()`,
+`default_article`, `disclaimer()`, `generator_info`); nothing reaches the components behind it.
+Any failure while answering or rendering becomes an apology with a reference the operator can
+find in the log, never a traceback and never a draft stuck on screen.
+
+A conversation is scoped to one article: the session keeps the article's id beside the
+conversation, every handler renders with that article's documents, and opening another article
+starts a new conversation.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +27,13 @@ from typing import Any
 import gradio as gr
 
 from followup_bot.assistant import Assistant, InputError, normalize_audience
-from followup_bot.models import Answer
+from followup_bot.errors import ArticleError
+from followup_bot.inputs import parse_article
+from followup_bot.models import Answer, Chunk, DocumentRecord
 from followup_bot.settings import Settings
 from followup_bot.ui import render
 from followup_bot.ui.admission import Busy, RateLimit
+from followup_bot.ui.articles import ArticleOpening, SuggestionCache
 from followup_bot.ui.feedback import append_jsonl, feedback_record, save_problem
 from followup_bot.ui.render import Exchange
 
@@ -34,44 +41,38 @@ log = logging.getLogger("followup_bot.ui")
 
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "followup-bot-exports"
 EXPORT_MAX_AGE_S = 3600
-SUGGESTION_CHECK_BUDGET_S = 3.0
 
 
-class ChatPage:
-    """The handlers behind the page; one instance per app, shared by all sessions (stateless)."""
+class ChatPage(ArticleOpening):
+    """The handlers behind the page; one instance per app, shared by all sessions (stateless).
+
+    Opening an article (on load, from the picker) comes from `ArticleOpening`.
+    """
 
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        view = assistant.article()
-        self.records = view.records
-        self.chunks = view.chunks
+        self.default = assistant.default_article
         self.feedback_path = settings.resolve(settings.ui.feedback_path)
         self.feedback_rate = RateLimit(settings.ui.feedback_per_minute, 60.0)
         self.fingerprint = settings.fingerprint()
-        self.suggestions = self._suggestions()
+        self.suggestion_cache = SuggestionCache(assistant)
+        self.suggestion_cache.get(self.default)  # the first page load finds the default article's ready
 
     # ----------------------------------------------------------------- helpers
 
-    def _suggestions(self) -> list[str]:
-        """Questions from the article's headings; with the (cheap) extractive generator, the ones
-        the assistant can actually answer come first, so a first click rarely meets a refusal."""
-        candidates = render.suggested_questions(self.chunks.values(), self.records, limit=12)
-        if self.assistant.generator_info.provider != "extractive":
-            return candidates[: render.MAX_SUGGESTIONS]
-        answered: list[str] = []
-        other: list[str] = []
-        deadline = time.monotonic() + SUGGESTION_CHECK_BUDGET_S
-        for question in candidates:
-            if time.monotonic() > deadline:
-                other.append(question)
-                continue
-            try:
-                ok = not self.assistant.ask(question).refused
-            except Exception:  # noqa: BLE001 - a suggestion check must never stop the page from starting
-                ok = False
-            (answered if ok else other).append(question)
-        return (answered + other)[: render.MAX_SUGGESTIONS] if answered else candidates[: render.MAX_SUGGESTIONS]
+    @property
+    def records(self) -> Mapping[str, DocumentRecord]:
+        return self.view().records
+
+    @property
+    def chunks(self) -> Mapping[str, Chunk]:
+        return self.view().chunks
+
+    @property
+    def suggestions(self) -> list[str]:
+        """The default article's suggested questions."""
+        return self.suggestion_cache.get(self.default)
 
     @staticmethod
     def history(exchanges: list[Exchange]) -> list[dict[str, str]]:
@@ -84,25 +85,27 @@ class ChatPage:
             turns.append({"role": "assistant", "content": ex.answer.answer})
         return turns
 
-    def messages(self, exchanges: list[Exchange], audience: str) -> list[dict[str, str]]:
-        return render.chat_messages(exchanges, self.records, self.assistant.disclaimer(audience))
+    def messages(self, exchanges: list[Exchange], audience: str, article: str | None = None) -> list[dict[str, str]]:
+        return render.chat_messages(exchanges, self.view(article).records, self.assistant.disclaimer(audience))
 
-    def panel(self, exchanges: list[Exchange]) -> str:
-        return render.render_source_panel(exchanges, self.records, self.chunks)
+    def panel(self, exchanges: list[Exchange], article: str | None = None) -> str:
+        view = self.view(article)
+        return render.render_source_panel(exchanges, view.records, view.chunks)
 
-    def write_export(self, exchanges: list[Exchange]) -> str | None:
+    def write_export(self, exchanges: list[Exchange], article: str | None = None) -> str | None:
         """The conversation as a Markdown file in a fresh folder, for the download button."""
         if not exchanges:
             return None
+        view = self.view(article)
         self._prune_exports()
         folder = EXPORT_ROOT / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"conversation-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.md"
         text = render.export_markdown(
             exchanges,
-            self.records,
-            title=self.assistant.title,
-            banner=self.assistant.banner(),
+            view.records,
+            title=view.title,
+            banner=self.assistant.banner(view.id),
             fingerprint=self.fingerprint,
         )
         path.write_text(text, encoding="utf-8")
@@ -122,19 +125,23 @@ class ChatPage:
 
     # ----------------------------------------------------------------- events
 
-    def respond(self, message: str, exchanges: list[Exchange] | None, audience: str) -> Iterator[tuple[Any, ...]]:
-        """Stream one reply: the question and a draft at once, partial text, then the final answer.
+    def respond(
+        self, message: str, exchanges: list[Exchange] | None, audience: str, article: str | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one reply about the session's article: the question and a draft at once, partial
+        text, then the final answer.
 
         Outputs: chat messages, source panel, state, input box, export button.
         """
         exchanges = list(exchanges or [])
+        article = article or self.default
         text = message if isinstance(message, str) else ""
         if not text.strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         audience = normalize_audience(audience)
         disclaimer = self.assistant.disclaimer(audience)
-        shown = self.messages(exchanges, audience)
+        shown = self.messages(exchanges, audience, article)
         shown.append({"role": "user", "content": render.render_user_message(text)})
         yield (
             [*shown, {"role": "assistant", "content": render.render_draft("", disclaimer)}],
@@ -146,7 +153,8 @@ class ChatPage:
         partial = ""
         try:
             final: Answer | None = None
-            for event in self.assistant.stream(text, history=self.history(exchanges), audience=audience):
+            stream = self.assistant.stream(text, history=self.history(exchanges), audience=audience, article=article)
+            for event in stream:
                 if isinstance(event, Answer):
                     final = event
                     continue
@@ -167,25 +175,27 @@ class ChatPage:
             exchange = Exchange(question=text, error=reference, audience=audience)
         try:
             done = [*exchanges, exchange]
-            chat, panel = self.messages(done, audience), self.panel(done)
+            chat, panel = self.messages(done, audience, article), self.panel(done, article)
         except Exception:  # a rendering bug must not leave the reader with a stuck draft
             reference = uuid.uuid4().hex[:8]
             log.exception("rendering the answer failed (reference %s)", reference)
             done = [*exchanges, Exchange(question=text, error=reference, audience=audience)]
-            chat, panel = self.messages(done, audience), self.panel(done)
-        yield chat, panel, done, gr.skip(), self._export_update(done)
+            chat, panel = self.messages(done, audience, article), self.panel(done, article)
+        yield chat, panel, done, gr.skip(), self._export_update(done, article)
 
-    def _export_update(self, exchanges: list[Exchange]) -> Any:
+    def _export_update(self, exchanges: list[Exchange], article: str | None = None) -> Any:
         try:
-            path = self.write_export(exchanges)
+            path = self.write_export(exchanges, article)
         except Exception:  # a failed export must not hide the answer
             log.exception("writing the conversation export failed")
             return gr.skip()
         return gr.update(value=path, interactive=path is not None)
 
-    def clear(self) -> tuple[Any, ...]:
+    def clear(self, article: str | None = None) -> tuple[Any, ...]:
         """Forget the conversation (outputs: chat, panel, state, input, export button, feedback status)."""
-        return [], self.panel([]), [], "", gr.update(value=None, interactive=False), ""
+        return [], self.panel([], article), [], "", gr.update(value=None, interactive=False), ""
+
+    # ----------------------------------------------------------------- feedback
 
     def feedback(
         self, rating: str, comment: str, exchanges: list[Exchange] | None, client: str | None = None
@@ -265,21 +275,24 @@ class ChatPage:
             generator=self.assistant.generator_info,
         )
 
-    def busy(self, message: str, exchanges: list[Exchange] | None, audience: str, busy: Busy) -> tuple[Any, ...]:
+    def busy(
+        self, message: str, exchanges: list[Exchange] | None, audience: str, busy: Busy, article: str | None = None
+    ) -> tuple[Any, ...]:
         """The chat's busy reply: shown under the question, kept out of the conversation (and its history),
         and the question stays in the box for another try. Outputs as `respond`."""
         exchanges = list(exchanges or [])
         text = message if isinstance(message, str) else ""
         answer = self.busy_answer(text, audience, busy)
+        records = self.view(article).records
         shown = [
-            *self.messages(exchanges, normalize_audience(answer.audience)),
+            *self.messages(exchanges, normalize_audience(answer.audience), article),
             {"role": "user", "content": render.render_user_message(text)},
-            {"role": "assistant", "content": render.render_answer(answer, text, len(exchanges) + 1, self.records)},
+            {"role": "assistant", "content": render.render_answer(answer, text, len(exchanges) + 1, records)},
         ]
         return shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def invalid(self, message: str, audience: str) -> dict[str, Any]:
-        """A friendly invalid_input Answer for malformed API calls (bad history_json)."""
+        """A friendly invalid_input Answer for malformed API calls (bad history_json, unknown article)."""
         generator = self.assistant.generator_info
         answer = Answer(
             answer=message,
@@ -292,7 +305,9 @@ class ChatPage:
         )
         return answer.model_dump(mode="json")
 
-    def api_ask(self, question: str, history_json: str = "[]", audience: str = "clinician") -> dict[str, Any]:
+    def api_ask(
+        self, question: str, history_json: str = "[]", audience: str = "clinician", article: str | None = ""
+    ) -> dict[str, Any]:
         audience = audience if isinstance(audience, str) else "clinician"
         raw = history_json if isinstance(history_json, str) else "[]"
         try:
@@ -306,9 +321,16 @@ class ChatPage:
         if not isinstance(history, list):
             return self.invalid('history_json must be a JSON list of {"role", "content"} messages, or "[]".', audience)
         try:
+            requested = parse_article(article)
+        except InputError as exc:
+            return self.invalid(f"{exc}.", audience)
+        try:
+            article_id = self.view(requested).id  # ArticleError when the library has no such article
             answer = self.assistant.ask(
-                question if isinstance(question, str) else "", history=history, audience=audience
+                question if isinstance(question, str) else "", history=history, audience=audience, article=article_id
             )
+        except ArticleError as exc:
+            return self.invalid(f'article: {exc} (send "" for the default article).', audience)
         except InputError as exc:
             return self.invalid(f"history_json: {exc}.", audience)
         except Exception as exc:  # API callers get a message, not a traceback

@@ -2,7 +2,9 @@
 
 `Lanes.respond` (the chat, streamed) and `Lanes.ask` (the `/ask` API) triage the message first,
 then run the unchanged `ChatPage` handler in the lane the verdict chooses, or give the busy
-answer. Extra arguments after the ones triage reads are passed through to the handler as they come.
+answer. The handler gets the arguments as they came, the article included; triage reads the
+message, the conversation and the article (an unknown article is invalid input: the quick lane,
+where the handler explains it, without waiting for a worker).
 
 Clients are told apart by Gradio's session hash (one per page load or `gradio_client.Client`)
 and, for `/ask`, also by address (`request.client.host`, which uvicorn takes from
@@ -54,30 +56,36 @@ class Lanes:
         self.gate = gate
 
     async def respond(
-        self, request: gr.Request | None, message: str, exchanges: list[Exchange] | None, audience: str, *rest: Any
+        self,
+        request: gr.Request | None,
+        message: str,
+        exchanges: list[Exchange] | None,
+        audience: str,
+        article: str | None = None,
     ) -> AsyncIterator[tuple[Any, ...]]:
         """`ChatPage.respond`, admitted: a safety reply at once, a question when a worker is free, or the busy reply."""
         history = self.page.history(list(exchanges or []))
-        kind = await self.gate.triage(self.page.assistant.triage, message, history)
+        kind = await self.gate.triage(self.page.assistant.triage, message, history, article or None)
         async with self.gate.admit(lane_for(kind), client_keys(request, self.gate, by_address=False)) as ticket:
             if isinstance(ticket, Busy):
-                yield self.page.busy(message, exchanges, audience, ticket)
+                # off the event loop: it renders with the article's documents (an index, if evicted, is rebuilt)
+                yield await self.gate.aside(self.page.busy, message, exchanges, audience, ticket, article)
                 return
-            async for update in ticket.iterate(self.page.respond(message, exchanges, audience, *rest)):
+            async for update in ticket.iterate(self.page.respond(message, exchanges, audience, article)):
                 yield update
 
     async def ask(
-        self, request: gr.Request | None, question: str, history_json: str, audience: str, *rest: Any
+        self, request: gr.Request | None, question: str, history_json: str, audience: str, article: Any = ""
     ) -> dict[str, Any]:
         """`ChatPage.api_ask`, admitted the same way; the busy answer is an ordinary Answer."""
         history = parsed_history(history_json)
         kind = (
             "invalid_input"
             if history is None
-            else await self.gate.triage(self.page.assistant.triage, question, history)
+            else await self.gate.triage(self.page.assistant.triage, question, history, article)
         )
         async with self.gate.admit(lane_for(kind), client_keys(request, self.gate, by_address=True)) as ticket:
             if isinstance(ticket, Busy):
                 text = question if isinstance(question, str) else ""
                 return self.page.busy_answer(text, audience, ticket).model_dump(mode="json")
-            return await ticket.run(self.page.api_ask, question, history_json, audience, *rest)
+            return await ticket.run(self.page.api_ask, question, history_json, audience, article)

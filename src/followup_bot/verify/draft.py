@@ -39,9 +39,10 @@ def verify_draft(draft: Draft, book: MarkerBook, chunks: dict[str, Chunk], judge
         if sentence.verbatim and sentence.refs:
             # Quotes are exact by construction; the check is that the span is really there.
             cites = []
-            for chunk_id, index in sentence.refs:
+            spans = sentence.spans or [None] * len(sentence.refs)
+            for (chunk_id, index), span in zip(sentence.refs, spans, strict=False):
                 if chunk_id in chunks and index < len(chunks[chunk_id].sentences):
-                    cites.append(book.cite_sentence(chunk_id, index))
+                    cites.append(book.cite_sentence(chunk_id, index, span))
             if cites and all(c.quote in c.chunk_text for c in cites):
                 kept.append(VerifiedSentence(sentence.text, cites))
             else:

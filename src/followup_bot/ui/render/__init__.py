@@ -9,7 +9,7 @@ milliseconds. One module per part of the page:
 - `exchange`: one turn of the conversation, the state every view is rendered from.
 - `chat`: the chat messages (user, draft, answer with chips, error).
 - `records`, `sources`: a document's record, and the evidence panel of passage cards.
-- `page`: header, disclaimer banner, audience note, footer.
+- `page`: header, disclaimer banner, article notice, audience note, footer.
 - `suggestions`: suggested questions from the article's headings.
 - `export`: the conversation as Markdown, with outside text neutralised.
 
@@ -52,7 +52,13 @@ from followup_bot.ui.render.markup import (
     related_id,
     safe_url,
 )
-from followup_bot.ui.render.page import render_audience_note, render_banner, render_footer, render_header
+from followup_bot.ui.render.page import (
+    render_article_notice,
+    render_audience_note,
+    render_banner,
+    render_footer,
+    render_header,
+)
 from followup_bot.ui.render.records import (
     authors_text,
     is_corpus_summary,
@@ -106,6 +112,7 @@ __all__ = [
     "record_link",
     "related_id",
     "render_answer",
+    "render_article_notice",
     "render_audience_note",
     "render_banner",
     "render_draft",
