@@ -7,7 +7,9 @@ real Chroma store), so these tests exercise what `followup-bot serve` serves.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 
 from followup_bot.models import Answer
 from followup_bot.settings import ConfigError, Settings
+from followup_bot.ui.feedback import answer_id, read_jsonl
 from support import free_port, with_feedback_file
 
 pytestmark = pytest.mark.integration
@@ -173,6 +176,32 @@ def test_a_three_argument_call_still_answers_about_the_default_article(
         assert all(c["chunk_id"] in default.chunks for c in result["citations"])
 
 
+def _complete(http: Any, route: str, body: dict[str, Any]) -> Any:
+    posted = http.post(f"gradio_api/call/{route}", json=body)
+    assert posted.status_code == 200, posted.text
+    text = http.get(f"gradio_api/call/{route}/{posted.json()['event_id']}").text
+    blocks = [b for b in text.split("\n\n") if b.startswith("event: complete")]
+    return json.loads(blocks[0].split("data: ", 1)[1])[0] if blocks else text
+
+
+def test_over_plain_http_the_named_route_fills_in_the_article_and_the_positional_route_takes_all_four(
+    server_url: str, assistant: Any
+) -> None:
+    """What curl can send: `/call/v2/ask` with named arguments (left-out ones take their defaults), or
+    `/call/ask` with every input in order. Gradio's positional route fills in nothing: three values there
+    are an error event, not an answer, so callers (and benchmarks/locustfile.py) send the fourth, ""."""
+    import httpx
+
+    with httpx.Client(base_url=server_url, timeout=120) as http:
+        named = _complete(http, "v2/ask", {"question": RAT_QUESTION, "audience": "patient"})
+        positional = _complete(http, "ask", {"data": [RAT_QUESTION, "[]", "clinician", ""]})
+        short = _complete(http, "ask", {"data": [RAT_QUESTION, "[]", "clinician"]})
+    for answer in (named, positional):
+        assert answer["article_id"] == assistant.default_article and answer["citations"]
+    assert named["audience"] == "patient"
+    assert isinstance(short, str) and "event: error" in short
+
+
 @pytest.mark.parametrize("article", ["journal.pone.9999999", "<script>alert(1)</script>", "../../etc/passwd"])
 def test_an_unknown_article_gets_a_friendly_invalid_input_answer_not_an_error(client: Any, article: str) -> None:
     result = client.predict(RAT_QUESTION, "[]", "clinician", article, api_name="/ask")
@@ -188,12 +217,31 @@ def test_the_chat_runs_no_markdown_on_messages_and_still_sanitises_them(app: Any
     assert chatbot.render_markdown is False and chatbot.sanitize_html is True and chatbot.allow_tags is False
 
 
-def test_the_queue_limits_concurrency_and_length_as_configured(app: Any, ui_settings: Settings) -> None:
-    assert app._queue.default_concurrency_limit == ui_settings.ui.concurrency_limit
-    assert app._queue.max_size == ui_settings.ui.max_queue
+def test_the_gate_limits_concurrency_and_the_waiting_line_as_configured_and_gradio_refuses_nothing(
+    app: Any, ui_settings: Settings
+) -> None:
+    gate = app.fb_gate
+    assert (gate.workers, gate.waiting) == (ui_settings.ui.concurrency_limit, ui_settings.ui.max_queue)
+    assert (gate.per_session, gate.per_ip) == (
+        ui_settings.ui.max_in_flight_per_session,
+        ui_settings.ui.max_in_flight_per_ip,
+    )
+    assert app._queue.max_size is None  # Gradio's 503 "Queue is full" can never happen; the gate answers instead
+    answering = [fn for fn in app.fns.values() if fn.concurrency_id == "answer"]
+    assert len(answering) >= 3 and all(fn.concurrency_limit is None for fn in answering)
+    # opening an article (page load, picker) may build indexes: bounded by its own group, outside the gate
+    opening = [fn for fn in app.fns.values() if fn.concurrency_id == "open"]
+    assert [fn.name for fn in opening] == ["load", "switch"]
+    assert all(fn.concurrency_limit == ui_settings.ui.concurrency_limit for fn in opening)
 
 
 # ----------------------------------------------------------------------------- the page's handlers
+
+
+def gr_skip() -> Any:
+    import gradio as gr
+
+    return gr.skip()
 
 
 def _run(
@@ -296,8 +344,50 @@ def test_feedback_appends_one_line_about_the_latest_answer(app: Any, ui_settings
     assert len(lines) == before + 1
     record = json.loads(lines[-1])
     assert record["rating"] == "not_helpful" and record["comment"] == "missing the human data"
-    assert record["question"] == RAT_QUESTION and record["citations"] and record["answer"] == state[-1].answer.answer
+    assert record["question"] == RAT_QUESTION and record["citations"]
+    assert record["answer_id"] == answer_id(state[-1].answer) and "answer" not in record
     assert record["config_fingerprint"] == ui_settings.fingerprint()
+
+
+@pytest.mark.parametrize(
+    "failure, message",
+    [(errno.ENOSPC, "the server's disk is full"), (errno.EROFS, "cannot be written on the server (read-only)")],
+)
+def test_a_full_disk_or_read_only_log_says_so_on_the_page_and_the_chat_still_works(
+    app: Any, ui_settings: Settings, monkeypatch: pytest.MonkeyPatch, failure: int, message: str
+) -> None:
+    page = app.fb_page
+    *_, (_chat, _panel, state, _box, _export) = _run(page, RAT_QUESTION)
+    path = Path(ui_settings.ui.feedback_path)
+    before = path.read_bytes() if path.exists() else b""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(failure, os.strerror(failure))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write" if failure == errno.ENOSPC else "open", refuse)
+        status, comment = page.feedback("helpful", "a comment worth keeping", state, client="disk-test")
+    assert message in status and "The chat still works" in status
+    assert comment == gr_skip()  # the comment stays in the box for another try
+    assert (path.read_bytes() if path.exists() else b"") == before
+    *_, (chat, _panel, state, _box, _export) = _run(page, "What about in humans?", state)
+    assert len(state) == 2 and state[-1].answer is not None and "fb-chip" in chat[-1]["content"]
+
+
+def test_a_flood_of_ratings_from_one_session_is_turned_away_with_a_message_and_others_still_rate(
+    assistant: Any, ui_settings: Settings, tmp_path: Path
+) -> None:
+    from followup_bot.ui.handlers import ChatPage
+
+    settings = with_feedback_file(ui_settings, tmp_path)
+    settings.ui.feedback_per_minute = 3
+    page = ChatPage(assistant, settings)
+    *_, (_chat, _panel, state, _box, _export) = _run(page, RAT_QUESTION)
+    statuses = [page.feedback("helpful", "", state, client="flooder")[0] for _ in range(5)]
+    assert ["Thank you" in s for s in statuses] == [True, True, True, False, False]
+    assert "please wait" in statuses[-1] and "seconds" in statuses[-1]
+    assert "Thank you" in page.feedback("helpful", "", state, client="someone-else")[0]
+    assert len(read_jsonl(settings.ui.feedback_path)) == 4
 
 
 def test_clear_chat_forgets_the_conversation_and_its_evidence(app: Any) -> None:

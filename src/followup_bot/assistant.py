@@ -48,16 +48,19 @@ class Assistant:
         return cls(build_components(settings, auto_ingest=auto_ingest, progress=progress))
 
     # -- answering -------------------------------------------------------------------------------
-    def _request(self, question: Any, history: Any, audience: Any, article: Any) -> Request:
-        """The validated request; any wrong input is one `InputError` (an unknown article included)."""
+    def _request(self, question: Any, history: Any, audience: Any, article: Any, *, build: bool = True) -> Request:
+        """The validated request; any wrong input is one `InputError` (an unknown article included).
+
+        Without `build` the article is only looked up in the library, its index is not built."""
         message = parse_question(question)
         turns = tuple(parse_history(history))
         who = normalize_audience(audience)
         try:
-            index = self.components.article(parse_article(article))
+            requested = parse_article(article)
+            article_id = self.components.article(requested).id if build else self.components.library.resolve(requested)
         except ArticleError as exc:
             raise InputError(str(exc)) from None
-        return Request(message, turns, who, index.id)
+        return Request(message, turns, who, article_id)
 
     @staticmethod
     def _finish(state: State, t0: float) -> Answer:
@@ -76,6 +79,18 @@ class Assistant:
         """Answer one message strictly from the article's documents (or say they do not answer it)."""
         t0 = time.perf_counter()
         return self._finish(pipeline.run(self._request(question, history, audience, article), self.components), t0)
+
+    def triage(self, question: Any, history: Any = None, article: str | None = None) -> str | None:
+        """What triage decides before any retrieval: "emergency", "crisis", "invalid_input", "greeting"…, or
+        None when the question goes on to retrieval. `ask` would answer a non-None verdict without retrieving.
+
+        Triage reads only the message and the conversation; `article` is checked (an unknown one is
+        "invalid_input", as `ask` would refuse it) but its index is not built here."""
+        try:
+            request = self._request(question, history, "clinician", article, build=False)
+        except InputError:
+            return "invalid_input"
+        return pipeline.triage_only(request, self.components).terminal
 
     def stream(
         self,

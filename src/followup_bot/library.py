@@ -19,6 +19,7 @@ import numpy as np
 
 from followup_bot.citations import MarkerBook
 from followup_bot.corpus import Manifest, load_manifest
+from followup_bot.corpus.manifest import article_id as article_slug
 from followup_bot.embeddings import Embedder, SentenceTransformerEmbeddings
 from followup_bot.errors import ArticleError, StoreError
 from followup_bot.evidence import (
@@ -218,6 +219,18 @@ class Library:
 
     def ids(self) -> list[str]:
         return list(self._manifests)
+
+    def resolve(self, article_id: str | None = None) -> str:
+        """The id of an article the library has (the default one for None), without building its index:
+        `ArticleError` when there is no such article. An id no article can have (not a slug) is refused
+        without reading the library folder again."""
+        key = article_id or self.default
+        with self._lock:
+            if key in self._cache:
+                return key
+        if article_slug(key) != key:
+            raise ArticleError(f"unknown article {key[:80]!r}")
+        return self.manifest(key).id
 
     def get(self, article_id: str | None = None) -> ArticleIndex:
         """The article's indexes, from the cache or built now (the least recently used one is dropped)."""

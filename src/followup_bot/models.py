@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_serializer, field_validator
 
-RefusalReason = Literal["not_in_sources", "out_of_scope", "emergency", "crisis", "invalid_input"]
+# "busy": not answered for now (the server's line is full); `notice` says when to try again.
+RefusalReason = Literal["not_in_sources", "out_of_scope", "emergency", "crisis", "invalid_input", "busy"]
 Audience = Literal["clinician", "patient"]
 
 

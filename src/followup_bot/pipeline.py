@@ -43,7 +43,7 @@ def _timed(name: str, stage: Stage, state: State, c: Components) -> State:
 
 def events(request: Request, c: Components, *, stream: bool = False) -> Iterator[str | State]:
     """Run the stages; with `stream`, yield partial text as it is written. The last event is the final State."""
-    state = _timed("safety", triage, State(request), c)
+    state = triage_only(request, c)
     if state.terminal is None:
         for name, stage in ANSWER_STAGES:
             streaming = STREAMING.get(stage) if stream else None
@@ -58,6 +58,11 @@ def events(request: Request, c: Components, *, stream: bool = False) -> Iterator
                     yield event
             state.timings[name] = round((time.perf_counter() - t0) * 1000, 2)
     yield _timed("frame", frame, state, c)
+
+
+def triage_only(request: Request, c: Components) -> State:
+    """Triage alone (no retrieval, no generator): `terminal` says whether the question stops here, and why."""
+    return _timed("safety", triage, State(request), c)
 
 
 def run(request: Request, c: Components) -> State:

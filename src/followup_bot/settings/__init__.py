@@ -21,9 +21,9 @@ from followup_bot.settings.sections import (
     RetrievalSettings,
     SafetySettings,
     StoreSettings,
-    UISettings,
     VerifySettings,
 )
+from followup_bot.settings.serving import UISettings
 from followup_bot.settings.tree import ENV_PREFIX, Settings
 
 __all__ = [

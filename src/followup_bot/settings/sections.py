@@ -355,20 +355,6 @@ class SafetySettings(_Section):
     crisis_line: str = Field("", description="The crisis line the crisis reply leads with; empty: the locale's.")
 
 
-class UISettings(_Section):
-    host: str = Field("127.0.0.1", description="Address the chat page binds to.")
-    port: int = Field(7860, ge=1, le=65535, description="Port of the chat page.")
-    auth_user: str = Field("", description="Basic-auth user name; empty disables auth.")
-    auth_password_env: str = Field(
-        "FOLLOWUP_BOT_UI_PASSWORD", description="Environment variable holding the basic-auth password."
-    )
-    concurrency_limit: int = Field(2, ge=1, le=64, description="Requests answered at once; the rest wait in the queue.")
-    max_queue: int = Field(64, ge=1, le=10000, description="Most requests waiting in the queue.")
-    feedback_path: Path = Field(
-        Path(".followup_bot/feedback.jsonl"), description="JSONL file that feedback is appended to."
-    )
-
-
 class EvalSettings(_Section):
     k: int = Field(6, ge=1, le=50, description="k of retrieval recall@k.")
     thresholds: Path = Field(Path("eval/thresholds.toml"), description="Metric floors of the CI gate.")

@@ -23,9 +23,9 @@ from followup_bot.settings.sections import (
     RetrievalSettings,
     SafetySettings,
     StoreSettings,
-    UISettings,
     VerifySettings,
 )
+from followup_bot.settings.serving import UISettings
 
 ENV_PREFIX = "FOLLOWUP_BOT_"
 

@@ -13,37 +13,51 @@ Design choices, and why:
   Markdown on messages (`render_markdown=False`): they are our own HTML, so a user's `![x](…)`
   stays text. `guard.PageGuard` adds a Content-Security-Policy and refuses what the page does
   not use (uploads, remote files, the proxy); run history and static workers are off.
-- Every answering event (chat, suggestions, API) shares one queue slot pool (`concurrency_id`),
-  so `ui.concurrency_limit` bounds the work on the machine, not per button. Opening an article
-  (on page load, from `?article=ID`, or from the picker) shares it too: it may build the
-  article's indexes and check its suggested questions with real answers.
+- Every answering event (chat, suggestions, API) goes through one admission gate (`admission`,
+  `lanes`): emergency and crisis replies are answered at once, questions wait for one of
+  `ui.concurrency_limit` workers in a line of at most `ui.max_queue`, a client has at most its
+  share in flight, and whoever is turned away gets a friendly "busy, try again" answer. Gradio's
+  own queue only dispatches (no size limit, no concurrency limit on these events), because its
+  limits answer HTTP 503 before anything can tell an emergency from a question. Triage reads
+  the session's (or the API call's) article only to check it exists: an unknown one is invalid
+  input, answered at once.
+- Opening an article (on page load, from `?article=ID`, or from the picker) may build the
+  article's indexes and check its suggested questions with real answers, so it has a Gradio
+  concurrency group of its own (`OPEN_ID`) limited to `ui.concurrency_limit`: bounded work, and
+  no 503 either (the queue has no size limit). It does not go through the gate: a page must open
+  even while the line of questions is full.
 - A conversation is about one article: a per-session `gr.State` holds its id, every answer uses
   it, and picking another article (a filterable `gr.Dropdown` of "title — id") starts a new
   conversation and cancels a reply still streaming. The picker's value is mirrored into the
   URL's `?article=` in the browser, so a reload or a shared link opens the same article.
+- Failed sign-ins are throttled per address (`login.LoginThrottle`) when auth is on.
+- `serve` gives torch one thread and freezes the start-up objects out of the garbage collector
+  (`tuning`): both measured on 2 cores. How the server is launched is in `server`.
 """
 
 from __future__ import annotations
 
-import os
-from importlib import resources
+from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
-from starlette.middleware import Middleware
 
 from followup_bot.assistant import Assistant
-from followup_bot.settings import ConfigError, Settings, load_settings
+from followup_bot.settings import Settings, load_settings
 from followup_bot.ui import render
+from followup_bot.ui.admission import Gate
 from followup_bot.ui.articles import ARTICLE_PARAM, article_choices
-from followup_bot.ui.guard import PageGuard, inline_script_hashes
-from followup_bot.ui.handlers import EXPORT_ROOT, ChatPage
+from followup_bot.ui.handlers import ChatPage
+from followup_bot.ui.lanes import Lanes
 from followup_bot.ui.render import Exchange
+from followup_bot.ui.server import launch, page_head, resolve_auth
+from followup_bot.ui.tuning import limit_model_threads, settle_garbage_collector
 
 __all__ = ["ChatPage", "build_app", "launch", "page_head", "resolve_auth", "serve"]
 
 AUDIENCES = [("Clinician", "clinician"), ("Patient or caregiver", "patient")]
 CONCURRENCY_ID = "answer"
+OPEN_ID = "open"  # opening an article: its own bounded group (see the module notes)
 CHAT_PLACEHOLDER = (
     "**Ask a follow-up question about the article and the publications it cites.**\n\n"
     "Every statement in an answer is quoted from those documents and carries a marker; "
@@ -62,37 +76,32 @@ URL_SYNC_JS = f"""(id) => {{
 }}"""
 
 
-def asset(name: str) -> str:
-    """Read a file shipped beside this module (package data: ui/*.css, ui/*.js)."""
-    return resources.files("followup_bot.ui").joinpath(name).read_text(encoding="utf-8")
-
-
-def page_theme() -> gr.themes.Base:
-    """The default theme, whose fonts are `LocalFont`s served by our own server (no Google Fonts)."""
-    return gr.themes.Default(primary_hue="blue", secondary_hue="sky", neutral_hue="slate", radius_size="md")
-
-
-def resolve_auth(settings: Settings) -> tuple[str, str] | None:
-    """Basic-auth credentials, or None; refuse to start without a password rather than run open."""
-    user = settings.ui.auth_user.strip()
-    if not user:
-        return None
-    env = settings.ui.auth_password_env
-    password = os.environ.get(env, "")
-    if not password:
-        raise ConfigError(
-            f"ui.auth_user is set to {user!r} but the environment variable {env} (ui.auth_password_env) holding "
-            "the password is empty or unset; set it, or clear ui.auth_user to serve without a login"
-        )
-    return (user, password)
-
-
 def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
     """Build the page (not launched); tests launch it on a free port, `serve` on the configured one."""
     settings = settings or assistant.settings
     page = ChatPage(assistant, settings)
+    ui = settings.ui
+    gate = Gate(
+        workers=ui.concurrency_limit,
+        waiting=ui.max_queue,
+        per_session=ui.max_in_flight_per_session,
+        per_ip=ui.max_in_flight_per_ip,
+    )
+    lanes = Lanes(page, gate)
     private: dict[str, Any] = {"api_visibility": "private"}
-    answering: dict[str, Any] = {"concurrency_id": CONCURRENCY_ID, "show_progress": "hidden", **private}
+    # No Gradio concurrency limit on answering events: the gate queues them (see the module notes).
+    answering: dict[str, Any] = {
+        "concurrency_id": CONCURRENCY_ID,
+        "concurrency_limit": None,
+        "show_progress": "hidden",
+        **private,
+    }
+    opening: dict[str, Any] = {
+        "concurrency_id": OPEN_ID,
+        "concurrency_limit": ui.concurrency_limit,
+        "show_progress": "hidden",
+        **private,
+    }
 
     default = page.view()
     initial = page.suggestions
@@ -198,11 +207,18 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         gr.HTML(footer, elem_id="fb-footer-wrap")
 
         outputs = [chatbot, panel, state, box, download]
+
+        async def respond(
+            message: str, exchanges: list[Exchange], audience_value: str, article_id: str, request: gr.Request
+        ) -> AsyncIterator[tuple[Any, ...]]:
+            async for update in lanes.respond(request, message, exchanges, audience_value, article_id):
+                yield update
+
         asked: list[dict[str, Any]] = [
-            box.submit(page.respond, [box, state, audience, article], outputs, **answering),
-            send.click(page.respond, [box, state, audience, article], outputs, **answering),
+            box.submit(respond, [box, state, audience, article], outputs, **answering),
+            send.click(respond, [box, state, audience, article], outputs, **answering),
             # a suggestion button's label is its question
-            *(b.click(page.respond, [b, state, audience, article], outputs, **answering) for b in suggestion_buttons),
+            *(b.click(respond, [b, state, audience, article], outputs, **answering) for b in suggestion_buttons),
         ]
         cleared = [chatbot, panel, state, box, download, status]
         clear.click(page.clear, article, cleared, queue=False, **private)
@@ -210,21 +226,27 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
         # in the order of articles.FIXED_OUTPUTS, then the suggestions
         opened = [article, picker, header, banner, notice, chatbot, panel, state, download, status]
         opened += [suggest_block, *suggestion_buttons]
-        demo.load(page.load, None, opened, **answering)
-        picker.input(page.switch, [picker, article], opened, cancels=asked, **answering)
+        demo.load(page.load, None, opened, **opening)
+        picker.input(page.switch, [picker, article], opened, cancels=asked, **opening)
         picker.change(None, picker, None, js=URL_SYNC_JS, queue=False, **private)
         audience.change(page.audience_note, audience, note, queue=False, **private)
 
-        def rate_helpful(text: str, exchanges: list[Exchange]) -> tuple[str, Any]:
-            return page.feedback("helpful", text, exchanges)
+        def rate_helpful(text: str, exchanges: list[Exchange], request: gr.Request) -> tuple[str, Any]:
+            return page.feedback("helpful", text, exchanges, client=request.session_hash)
 
-        def rate_unhelpful(text: str, exchanges: list[Exchange]) -> tuple[str, Any]:
-            return page.feedback("not_helpful", text, exchanges)
+        def rate_unhelpful(text: str, exchanges: list[Exchange], request: gr.Request) -> tuple[str, Any]:
+            return page.feedback("not_helpful", text, exchanges, client=request.session_hash)
 
         helpful.click(rate_helpful, [comment, state], [status, comment], **private)
         unhelpful.click(rate_unhelpful, [comment, state], [status, comment], **private)
 
-        def ask(question: str, history_json: str = "[]", audience: str = "clinician", article: str = "") -> dict:
+        async def ask(
+            question: str,
+            history_json: str = "[]",
+            audience: str = "clinician",
+            article: str = "",
+            request: gr.Request | None = None,
+        ) -> dict:
             """Answer one question strictly from an article and its sources; returns the Answer as JSON.
 
             Args:
@@ -233,77 +255,23 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
                 audience: "clinician" or "patient".
                 article: an article id from the library (`followup-bot articles`); "" means the default article.
             """
-            return page.api_ask(question, history_json, audience, article)
+            return await lanes.ask(request, question, history_json, audience, article)
 
-        gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID)
+        gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID, concurrency_limit=None)
 
-    demo.queue(default_concurrency_limit=settings.ui.concurrency_limit, max_size=settings.ui.max_queue)
+    # Other events (ratings) keep a small limit; no size limit: the gate turns questions away kindly instead.
+    demo.queue(default_concurrency_limit=ui.concurrency_limit, max_size=None)
     demo.fb_page = page  # tests reach the handlers without a browser
+    demo.fb_gate = gate
     return demo
-
-
-def page_head() -> str:
-    """What `launch(head=...)` adds to the page: page-level CSS, and the chips script (hashed by the CSP)."""
-    return f"<style>{asset('page.css')}</style><script>{asset('chips.js')}</script>"
-
-
-def launch(
-    demo: gr.Blocks,
-    settings: Settings,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    auth: tuple[str, str] | None = None,
-    prevent_thread_lock: bool = False,
-    quiet: bool = False,
-) -> str:
-    """Start the server with the page's theme, CSS and script; returns the local URL.
-
-    Besides the look: `PageGuard` (CSP, no uploads or remote files), no run history (it would keep
-    readers' questions in the browser and add routes that call the Hugging Face Hub), no static
-    file workers (they would serve uploads and files on ports the guard does not cover), and a
-    one-byte upload cap in case a future route escaped the guard.
-    """
-    EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
-    head = page_head()
-    server_name = host or settings.ui.host
-    server_port = port or settings.ui.port
-    try:
-        _, url, _ = demo.launch(
-            server_name=server_name,
-            server_port=server_port,
-            auth=auth,
-            auth_message="Sign in to the follow-up assistant." if auth else None,
-            prevent_thread_lock=prevent_thread_lock,
-            quiet=quiet,
-            share=False,
-            inbrowser=False,
-            show_error=False,
-            ssr_mode=False,
-            pwa=False,
-            mcp_server=False,
-            enable_monitoring=False,
-            footer_links=["api"],
-            theme=page_theme(),
-            css=asset("style.css"),
-            head=head,
-            allowed_paths=[str(EXPORT_ROOT)],
-            app_kwargs={"middleware": [Middleware(PageGuard, script_hashes=inline_script_hashes(head))]},
-            run_history=False,
-            num_workers=0,
-            max_file_size=1,
-        )
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot serve on {server_name}:{server_port} ({exc}); choose another --port or --host"
-        ) from None
-    return str(url)
 
 
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
     """`followup-bot serve`: check auth, build the assistant (ingesting if needed), serve until stopped."""
     settings = settings or load_settings()
     auth = resolve_auth(settings)  # before the slow start: a misconfiguration fails in a second
+    limit_model_threads(settings.ui.torch_threads)
     assistant = Assistant.from_settings(settings)
     demo = build_app(assistant, settings)
+    settle_garbage_collector()
     launch(demo, settings, host=host, port=port, auth=auth)

@@ -32,8 +32,9 @@ from followup_bot.inputs import parse_article
 from followup_bot.models import Answer, Chunk, DocumentRecord
 from followup_bot.settings import Settings
 from followup_bot.ui import render
+from followup_bot.ui.admission import Busy, RateLimit
 from followup_bot.ui.articles import ArticleOpening, SuggestionCache
-from followup_bot.ui.feedback import append_jsonl, feedback_record
+from followup_bot.ui.feedback import append_jsonl, feedback_record, save_problem
 from followup_bot.ui.render import Exchange
 
 log = logging.getLogger("followup_bot.ui")
@@ -53,6 +54,7 @@ class ChatPage(ArticleOpening):
         self.settings = settings
         self.default = assistant.default_article
         self.feedback_path = settings.resolve(settings.ui.feedback_path)
+        self.feedback_rate = RateLimit(settings.ui.feedback_per_minute, 60.0)
         self.fingerprint = settings.fingerprint()
         self.suggestion_cache = SuggestionCache(assistant)
         self.suggestion_cache.get(self.default)  # the first page load finds the default article's ready
@@ -195,8 +197,14 @@ class ChatPage(ArticleOpening):
 
     # ----------------------------------------------------------------- feedback
 
-    def feedback(self, rating: str, comment: str, exchanges: list[Exchange] | None) -> tuple[str, Any]:
-        """Record a rating of the latest answer (outputs: status line, comment box)."""
+    def feedback(
+        self, rating: str, comment: str, exchanges: list[Exchange] | None, client: str | None = None
+    ) -> tuple[str, Any]:
+        """Record a rating of the latest answer (outputs: status line, comment box).
+
+        `client` (the page session) is allowed `ui.feedback_per_minute` ratings a minute. A full
+        disk or a read-only log gets a message that says so; the chat goes on either way.
+        """
         latest = next(
             ((i, ex) for i, ex in reversed(list(enumerate(exchanges or [], 1))) if ex.answer is not None), None
         )
@@ -204,6 +212,14 @@ class ChatPage(ArticleOpening):
             return '<p class="fb-status">Ask a question first: feedback applies to the latest answer.</p>', gr.skip()
         turn, ex = latest
         assert ex.answer is not None
+        wait = self.feedback_rate.check(client) if client else 0.0
+        if wait > 0:
+            return (
+                '<p class="fb-status fb-status-error">That is a lot of feedback in a short time: please wait '
+                f"{max(1, round(wait))} seconds before sending more. Your comment is still in the box.</p>",
+                gr.skip(),
+            )
+        ui = self.settings.ui
         try:
             record = feedback_record(
                 question=ex.question,
@@ -213,7 +229,14 @@ class ChatPage(ArticleOpening):
                 fingerprint=self.fingerprint,
                 audience=ex.audience,
             )
-            append_jsonl(self.feedback_path, record)
+            append_jsonl(self.feedback_path, record, max_bytes=ui.feedback_max_bytes, backups=ui.feedback_backups)
+        except OSError as exc:
+            log.error("saving feedback to %s failed: %s", self.feedback_path, exc)
+            return (
+                f'<p class="fb-status fb-status-error">Sorry, your feedback could not be saved: {save_problem(exc)}. '
+                "The chat still works; please tell the site's operator.</p>",
+                gr.skip(),
+            )
         except Exception:  # feedback must never break the page
             log.exception("saving feedback failed")
             return (
@@ -227,6 +250,46 @@ class ChatPage(ArticleOpening):
         return render.render_audience_note(self.assistant.disclaimer(audience))
 
     # ----------------------------------------------------------------- API
+
+    def busy_answer(self, question: str, audience: str, busy: Busy) -> Answer:
+        """Not answered for now (see `admission`): why, and when to try again; nothing was searched."""
+        seconds = busy.retry_after_s
+        if busy.reason == "client":
+            many = "question is" if busy.in_flight == 1 else f"{busy.in_flight} questions are"
+            text = f"Your earlier {many} still being answered. Please wait for the answer, then ask again."
+        else:
+            text = "The assistant is busy answering other questions right now. Please ask again in a few seconds."
+        text += " If this is an emergency, call your local emergency number now."
+        try:
+            who = normalize_audience(audience)
+        except InputError:
+            who = "clinician"
+        return Answer(
+            answer=text,
+            refused=True,
+            refusal_reason="busy",
+            standalone_question=question.strip() if isinstance(question, str) else "",
+            notice=f"Busy: not answered yet. Try again in about {seconds} seconds.",
+            disclaimer=self.assistant.disclaimer(who),
+            audience=who,
+            generator=self.assistant.generator_info,
+        )
+
+    def busy(
+        self, message: str, exchanges: list[Exchange] | None, audience: str, busy: Busy, article: str | None = None
+    ) -> tuple[Any, ...]:
+        """The chat's busy reply: shown under the question, kept out of the conversation (and its history),
+        and the question stays in the box for another try. Outputs as `respond`."""
+        exchanges = list(exchanges or [])
+        text = message if isinstance(message, str) else ""
+        answer = self.busy_answer(text, audience, busy)
+        records = self.view(article).records
+        shown = [
+            *self.messages(exchanges, normalize_audience(answer.audience), article),
+            {"role": "user", "content": render.render_user_message(text)},
+            {"role": "assistant", "content": render.render_answer(answer, text, len(exchanges) + 1, records)},
+        ]
+        return shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def invalid(self, message: str, audience: str) -> dict[str, Any]:
         """A friendly invalid_input Answer for malformed API calls (bad history_json, unknown article)."""
