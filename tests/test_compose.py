@@ -102,3 +102,16 @@ def test_a_part_the_answer_says_nothing_about_is_reported_as_not_stated() -> Non
     missing = [t for t in spec if t not in content_terms(FINDING.text)]
     assert unstated_parts(q, answer, spec, missing) == ["what happened to appetite"]
     assert unstated_parts("Did lamotrigine lower the breakpoint?", answer, spec, missing) == []
+
+
+def test_a_sentence_that_adds_nothing_asked_must_fit_the_budget_and_one_that_answers_a_part_may_stretch_it() -> None:
+    lead = s("Lamotrigine lowered the breakpoint for ketamine in the rats.", "finding", 0.9, 0)  # 9 words
+    filler = s("The effect was seen in every session of the experiment and in both groups.", "finding", 0.85, 1)
+    part = s("Food seeking was unchanged in the same animals across sessions.", "finding", 0.8, 2)
+    q = "Did lamotrigine change ketamine and food seeking?"
+    tight = compose([lead, filler, part], q, specific(q), Shape(4, 12, stretch=2.0))
+    assert [x.text for x in tight] == [lead.text, part.text]  # the filler would overrun; the food part may
+    no_stretch = compose([lead, filler, part], q, specific(q), Shape(4, 12, stretch=1.0))
+    assert [x.text for x in no_stretch] == [lead.text]
+    roomy = compose([lead, filler, part], q, specific(q), Shape(4, 200))
+    assert len(roomy) == 3

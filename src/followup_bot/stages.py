@@ -139,8 +139,8 @@ def answer_shape(c: Components, state: State) -> Shape:
     if intent == "summarise":
         return Shape(sentences=g.patient_sentences if patient else g.max_sentences + 1, words=10_000)
     if patient:
-        return Shape(sentences=g.patient_sentences, words=g.patient_words)
-    return Shape(sentences=g.max_sentences, words=g.answer_words)
+        return Shape(sentences=g.patient_sentences, words=g.patient_words, stretch=g.budget_stretch)
+    return Shape(sentences=g.max_sentences, words=g.answer_words, stretch=g.budget_stretch)
 
 
 def _request(state: State, c: Components) -> GenerationRequest:

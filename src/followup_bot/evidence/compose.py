@@ -153,6 +153,7 @@ class Shape:
 
     sentences: int = 4
     words: int = 60
+    stretch: float = 1.5
 
 
 def compose(
@@ -196,11 +197,14 @@ def compose(
         if len(answer) >= shape.sentences:
             break
         adds = brought(s.text, specific) - covered
-        if total >= shape.words and not adds:
+        size = words(s.text)
+        # A sentence that brings nothing new must fit the budget; one that brings a word of the question
+        # may run past it, but not past `shape.stretch` times it.
+        if total + size > shape.words * (shape.stretch if adds else 1.0):
             continue
         answer.append(s)
         covered |= adds
-        total += words(s.text)
+        total += size
     answer = _continue(answer, continuation, shape)
     terms = set(specific)
     return [replace(s, clause=clause_of(s, terms)) if s.role != "record" else s for s in answer]

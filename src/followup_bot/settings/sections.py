@@ -151,14 +151,23 @@ class GeneratorSettings(_Section):
     )
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer for clinicians.")
     answer_words: int = Field(
-        70,
+        85,
         ge=10,
         le=1000,
-        description="Past this many words, a clinician's answer adds a sentence only for a part of the question "
-        "still uncovered.",
+        description="A clinician's answer's word budget: a sentence that brings no word of the question yet "
+        "uncovered must fit within it; one that does may run up to budget_stretch times it.",
     )
     patient_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer for patients.")
-    patient_words: int = Field(50, ge=10, le=1000, description="The word budget of an answer for patients.")
+    patient_words: int = Field(
+        60, ge=10, le=1000, description="The word budget of an answer for patients (the same rule as answer_words)."
+    )
+    budget_stretch: float = Field(
+        1.5,
+        ge=1.0,
+        le=5.0,
+        description="How far past the word budget a sentence may take the answer when it brings a word of the "
+        "question no earlier sentence has (a part of the question still unanswered).",
+    )
     detail_sentences: int = Field(8, ge=1, le=20, description="Most sentences when the reader asks for more detail.")
     detail_words: int = Field(200, ge=10, le=2000, description="The word budget when the reader asks for more detail.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL (openai provider).")
