@@ -120,3 +120,10 @@ def test_a_which_species_word_is_brought_by_a_sentence_that_names_who_was_studie
     assert brought("Twelve children were enrolled.", specific) == set(specific)
     assert not brought("Patients were enrolled.", specific)  # "patients" says nothing about who
     assert not brought("The breakpoint for food did not change.", specific)
+
+
+def test_a_record_question_is_told_from_a_content_question_that_mentions_the_authors() -> None:
+    from followup_bot.lexicon.records import BIBLIOGRAPHIC, BIBLIOGRAPHIC_ASKED_BY, BIBLIOGRAPHIC_NOT_ASKED_BY
+
+    assert all(BIBLIOGRAPHIC.search(q) for q in BIBLIOGRAPHIC_ASKED_BY)
+    assert not any(BIBLIOGRAPHIC.search(q) for q in BIBLIOGRAPHIC_NOT_ASKED_BY)

@@ -15,7 +15,7 @@ BIBLIOGRAPHIC = re.compile(
     r"\b(journal|publish\w*|publication|"
     # "who are the authors?" asks for the record; "what limitations do the authors acknowledge?" asks about
     # the content, so "author" counts only in phrasings that ask who the authors are.
-    r"who (?:are|were|is|was) the (?:\w+ )?authors?|authors? (?:of|list|names?)|(?:first|last|lead|senior|"
+    r"who (?:are|were|is|was) the (?:\w+ )?authors?|^\W*(?:the )?authors? of\b|authors? (?:list|names?)|(?:first|last|lead|senior|"
     r"corresponding) authors?|which authors?|(?:name|list) the authors?|authorship|"
     r"wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
     r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
@@ -24,6 +24,21 @@ BIBLIOGRAPHIC = re.compile(
     r"is|did|do they cite|did they cite|cites?|supports?)|where (?:does|did) (?:that|this) come from|source for (?:that|"
     r"this))\b",
     re.I,
+)
+# The examples BIBLIOGRAPHIC is tested on: questions for the record, and questions about content that
+# merely mention the authors or the study.
+BIBLIOGRAPHIC_ASKED_BY = (
+    "Who are the authors of the rat study?",
+    "authors of the review?",
+    "Which journal published it?",
+    "Who wrote reference 12?",
+    "What year was it published?",
+)
+BIBLIOGRAPHIC_NOT_ASKED_BY = (
+    "What did the authors of the rat study say should be done next?",
+    "What limitations do the authors acknowledge?",
+    "What did the trial find?",
+    "How many patients were randomised?",
 )
 # "reference 12", "ref. 12", "citation #3", "[12]": a cited work named by its number in the article.
 # The words address a publication; they are not a subject the evidence must contain.
