@@ -127,3 +127,10 @@ def test_a_record_question_is_told_from_a_content_question_that_mentions_the_aut
 
     assert all(BIBLIOGRAPHIC.search(q) for q in BIBLIOGRAPHIC_ASKED_BY)
     assert not any(BIBLIOGRAPHIC.search(q) for q in BIBLIOGRAPHIC_NOT_ASKED_BY)
+
+
+def test_a_summary_request_that_points_back_is_told_from_one_about_the_whole_article() -> None:
+    from followup_bot.lexicon.intents import POINTS_BACK_EXAMPLES, WHOLE_ARTICLE_EXAMPLES, points_back
+
+    assert all(points_back(m) for m in POINTS_BACK_EXAMPLES)
+    assert not any(points_back(m) for m in WHOLE_ARTICLE_EXAMPLES)

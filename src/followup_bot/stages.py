@@ -19,6 +19,7 @@ from followup_bot.errors import GeneratorError
 from followup_bot.evidence.compose import Shape, compose, unstated_parts
 from followup_bot.evidence.ranking import who_asked
 from followup_bot.generators import Draft, GenerationRequest
+from followup_bot.lexicon.intents import points_back
 from followup_bot.retrieval import Query
 from followup_bot.state import Retrieval, State, TerminalKind, Verified
 from followup_bot.text import bounded_words, content_terms
@@ -111,15 +112,16 @@ def weigh_evidence(state: State, c: Components) -> State:
         named=found.named,
     )
     shape = answer_shape(c, state)
-    if sa.intent == "summarise" and not sa.is_followup:
+    if sa.intent == "summarise" and not points_back(sa.message):
         summary = index.ranker.summary(shape.sentences)
         if summary:
             evidence.answer, evidence.abstain, evidence.reason = summary, False, "summary of the main findings"
             return replace(state, evidence=evidence)
     specific = {t: w for t, w in key.items() if index.terms.is_specific(t) and index.terms.weights.known(t)}
     who_asked(key, specific)
-    same = shape.sentences == index.ranker.max_sentences
-    candidates = chosen if same else index.ranker.choose(ranked, key, max_sentences=shape.sentences)
+    same = shape.sentences == index.ranker.max_sentences and sa.intent != "more_detail"
+    window = c.settings.evidence.detail_score_window if sa.intent == "more_detail" else None
+    candidates = chosen if same else index.ranker.choose(ranked, key, max_sentences=shape.sentences, window=window)
     evidence.candidates = candidates
     evidence.answer = compose(candidates, sa.message, specific, shape, index.ranker.following)
     evidence.unstated = unstated_parts(sa.message, evidence.answer, specific, evidence.uncovered)

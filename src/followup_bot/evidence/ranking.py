@@ -200,7 +200,11 @@ class SentenceRanker:
         return out
 
     def choose(
-        self, ranked: list[ScoredSentence], key_terms: dict[str, float], max_sentences: int | None = None
+        self,
+        ranked: list[ScoredSentence],
+        key_terms: dict[str, float],
+        max_sentences: int | None = None,
+        window: float | None = None,
     ) -> list[ScoredSentence]:
         """The best sentence, then others close to it that add what the answer still lacks.
 
@@ -219,7 +223,7 @@ class SentenceRanker:
         who_asked(key_terms, specific)
         total = sum(specific.values()) or 1.0
         chosen = [ranked[0]]
-        floor = max(s.sentence_floor, ranked[0].score - s.score_window)
+        floor = max(s.sentence_floor, ranked[0].score - (s.score_window if window is None else window))
         pool = [c for c in ranked[1:] if c.score >= s.sentence_floor]
         # Each sentence's specific words, worked out once rather than on every pass of the loop.
         brings = {id(c): brought(c.text, specific) for c in [ranked[0], *pool]}

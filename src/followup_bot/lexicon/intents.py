@@ -83,3 +83,16 @@ INTENTS: tuple[Intent, ...] = (
 def intent_of(message: str) -> IntentName | None:
     """The conversation request a message makes, if any (first row that fires)."""
     return next((i.name for i in INTENTS if i.match(message)), None)
+
+
+# "Summarise that" is about the answer just given; "summarise the article" is about the whole article.
+POINTS_BACK = re.compile(
+    r"\b(?:that|this answer|your answer|what you (?:just )?said|the above|those|these points)\b", re.I
+)
+POINTS_BACK_EXAMPLES = ("summarise that for me", "can you sum up what you just said", "summarize your answer")
+WHOLE_ARTICLE_EXAMPLES = ("summarise the article", "give me a summary of the paper", "what are the main findings?")
+
+
+def points_back(message: str) -> bool:
+    """Whether a request refers to the previous answer rather than to the article."""
+    return POINTS_BACK.search(message) is not None

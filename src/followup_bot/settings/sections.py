@@ -306,6 +306,13 @@ class EvidenceSettings(_Section):
     score_window: float = Field(
         0.2, ge=0, le=1, description="Sentences within this distance of the best one may join the answer."
     )
+    detail_score_window: float = Field(
+        0.4,
+        ge=0,
+        le=2,
+        description="The same distance when the reader asks for more detail: the answer may reach further down "
+        "the ranking, since the best sentences were already shown.",
+    )
     redundancy_threshold: float = Field(
         0.8, ge=0, le=1, description="Skip a sentence this similar (cosine) to one already chosen."
     )
