@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,60 @@ def test_a_multi_file_import_reports_each_failure_and_imports_the_rest(home: Pat
     assert [a["id"] for a in data["articles"]] == ["journal.pmed.0030205"] and data["unchanged"] == 1
     failed = {f["path"]: f["error"] for f in data["failed"]}
     assert "bad.xml" in failed[str(bad)] and "duplicate article id" in failed[str(twin / "copy.xml")]
+
+
+def test_a_follow_up_an_unanswerable_question_and_an_emergency_on_an_imported_article(home: Path) -> None:
+    conv = home / "conv.json"
+    conv.write_text(
+        json.dumps(
+            [
+                {"role": "user", "content": "How many CFS patients were tested for XMRV?"},
+                {"role": "assistant", "content": "The study tested 186 patients with chronic fatigue syndrome."},
+            ]
+        )
+    )
+    args = ["--article", "journal.pone.0008519", "--json"]
+    follow = json.loads(run(["ask", "And how many of them were positive?", "--history", str(conv), *args], home).stdout)
+    assert not follow["refused"] and "following up on" in follow["standalone_question"]
+    unknown = json.loads(run(["ask", "What did the authors find about sertraline?", *args], home).stdout)
+    assert unknown["refused"] and unknown["refusal_reason"] == "not_in_sources"
+    danger = json.loads(run(["ask", "my friend collapsed and is not breathing what do i do", *args], home).stdout)
+    assert danger["refusal_reason"] == "emergency" and danger["article_id"] == "journal.pone.0008519"
+
+
+def test_the_library_works_on_a_chroma_server(tmp_path: Path) -> None:
+    """Import and ask with `[store] mode = "http"` against a real `chroma run`."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = Path(sys.executable).with_name("chroma")
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    env = {
+        **os.environ,
+        "FOLLOWUP_BOT_STORE__MODE": "http",
+        "FOLLOWUP_BOT_STORE__PORT": str(port),
+        "FOLLOWUP_BOT_LIBRARY__DIR": str(tmp_path / "library"),
+    }
+
+    def bot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([BOT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+    try:
+        deadline = time.time() + 60
+        while (result := bot("import", str(LETTER), "--json")).returncode != 0:
+            assert time.time() < deadline and server.poll() is None, result.stderr
+            time.sleep(1)
+        assert json.loads(result.stdout)["added"] == 1
+        answer = json.loads(bot("ask", "Who wrote reference 1?", "--article", "journal.pmed.0030205", "--json").stdout)
+        assert answer["article_id"] == "journal.pmed.0030205" and not answer["refused"]
+        assert any(c["source_id"] == "ref1" for c in answer["citations"])
+        listed = json.loads(bot("articles", "--json").stdout)["articles"]
+        assert "journal.pmed.0030205" in [a["id"] for a in listed]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
