@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from followup_bot.settings import Settings
 
@@ -20,3 +23,19 @@ def with_feedback_file(settings: Settings, folder: Path) -> Settings:
     copy = settings.model_copy(deep=True)
     copy.ui.feedback_path = folder / "feedback.jsonl"
     return copy
+
+
+AUTH = ("reviewer", "s3cret")
+
+
+@contextmanager
+def signed_in_server(assistant: Any, settings: Settings) -> Iterator[str]:
+    """A real chat server with sign-in on (user `AUTH`), on a free port; its URL, closed afterwards."""
+    from followup_bot.ui import build_app, launch
+
+    app = build_app(assistant, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), auth=AUTH, prevent_thread_lock=True, quiet=True)
+    try:
+        yield url
+    finally:
+        app.close()

@@ -20,7 +20,7 @@ import pytest
 from followup_bot.models import Answer
 from followup_bot.settings import ConfigError, Settings
 from followup_bot.ui.feedback import answer_id, read_jsonl
-from support import free_port, with_feedback_file
+from support import AUTH, free_port, signed_in_server, with_feedback_file
 
 pytestmark = pytest.mark.integration
 
@@ -509,29 +509,12 @@ def test_serve_refuses_to_start_when_auth_is_on_but_the_password_is_missing(
 
 def test_basic_auth_protects_the_page_and_the_api(assistant: Any, ui_settings: Settings) -> None:
     import httpx
+    from gradio_client import Client
 
-    from followup_bot.ui import build_app, launch
-
-    app = build_app(assistant, ui_settings)
-    url = launch(
-        app,
-        ui_settings,
-        host="127.0.0.1",
-        port=free_port(),
-        auth=("reviewer", "s3cret"),
-        prevent_thread_lock=True,
-        quiet=True,
-    )
-    try:
+    with signed_in_server(assistant, ui_settings) as url:
         assert httpx.get(url + "config", timeout=10).status_code == 401
-        from gradio_client import Client
-
-        result = Client(
-            url, auth=("reviewer", "s3cret"), verbose=False, analytics_enabled=False, download_files=False
-        ).predict(RAT_QUESTION, "[]", "clinician", api_name="/ask")
-        assert result["citations"]
-    finally:
-        app.close()
+        client = Client(url, auth=AUTH, verbose=False, analytics_enabled=False, download_files=False)
+        assert client.predict(RAT_QUESTION, "[]", "clinician", api_name="/ask")["citations"]
 
 
 def _hostile_bodies(n: int) -> list[tuple[dict[str, Any], bool]]:

@@ -17,7 +17,7 @@ import pytest
 
 from followup_bot.settings import Settings
 from followup_bot.ui.login import FailureLockout
-from support import free_port, with_feedback_file
+from support import signed_in_server, with_feedback_file
 
 
 def test_an_address_is_locked_out_after_the_allowed_failures_and_each_further_failure_doubles_the_lockout() -> None:
@@ -64,25 +64,11 @@ def test_attempts_still_being_answered_count_so_parallel_guesses_cannot_pass_the
 
 @pytest.fixture
 def auth_server(assistant: Any, session_settings: Settings, tmp_path: Any) -> Iterator[str]:
-    from followup_bot.ui import build_app, launch
-
     settings = with_feedback_file(session_settings, tmp_path)
     settings.ui.login_max_failures = 3
     settings.ui.login_lockout_s = 1.5
-    app = build_app(assistant, settings)
-    url = launch(
-        app,
-        settings,
-        host="127.0.0.1",
-        port=free_port(),
-        auth=("reviewer", "s3cret"),
-        prevent_thread_lock=True,
-        quiet=True,
-    )
-    try:
+    with signed_in_server(assistant, settings) as url:
         yield url
-    finally:
-        app.close()
 
 
 def sign_in(url: str, password: str, address: str) -> httpx.Response:
