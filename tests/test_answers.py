@@ -230,3 +230,24 @@ def test_the_rat_study_question_ranks_a_preclinical_passage_in_the_top_3(assista
 def test_plain_questions_about_each_reference_rank_it_in_the_top_3(assistant, question: str, source: str) -> None:
     top = assistant.retrieve(question, k=3)
     assert source in {p.source_id for p in top}
+
+
+@pytest.mark.parametrize(
+    "history,audience,article",
+    [("{", "clinician", None), (None, "clinician", "journal.pone.9999999"), ([{"role": "x"}], 5, None)],
+)
+def test_an_emergency_gets_its_reply_even_with_unusable_history_audience_or_article(
+    assistant, history, audience, article
+) -> None:
+    answer = assistant.ask(
+        "my friend is not breathing what do i do", history=history, audience=audience, article=article
+    )
+    assert answer.refused and answer.refusal_reason == "emergency"
+    assert assistant.triage("my friend is not breathing", history=history, article=article) == "emergency"
+
+
+def test_a_plain_question_with_an_unknown_article_is_still_an_input_error(assistant) -> None:
+    from followup_bot.errors import InputError
+
+    with pytest.raises(InputError, match="unknown article"):
+        assistant.ask("What did the rat study show?", article="journal.pone.9999999")

@@ -180,3 +180,11 @@ def test_a_numeric_volume_in_front_matter_is_read_as_text() -> None:
 
     record = DocumentRecord(id="x", path="x.md", volume=194, pages=645)
     assert (record.volume, record.pages) == ("194", "645")
+
+
+def test_the_same_text_twice_under_one_heading_gets_two_stable_ids() -> None:
+    text = "# Title\n\n## Results\n\nTable 1. Baseline characteristics.\n\nTable 1. Baseline characteristics.\n"
+    _, chunks = chunks_of(text)
+    ids = [c.chunk_id for c in chunks if "Baseline" in c.text]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert ids == [c.chunk_id for c in chunks_of(text)[1] if "Baseline" in c.text]  # the same on every ingest

@@ -24,7 +24,7 @@ def history(first) -> list[dict[str, str]]:
 def test_more_detail_reaches_further_than_the_answer_it_expands(assistant, first) -> None:
     more = assistant.ask("Tell me more detail", history=history(first))
     assert not more.refused
-    assert len(more.citations) > len(first.citations)
+    assert len(more.answer.split()) > len(first.answer.split())
     assert first.citations[0].quote in {c.quote for c in more.citations}  # it expands, not replaces
 
 

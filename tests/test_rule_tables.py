@@ -98,14 +98,16 @@ def test_each_record_field_is_asked_by_its_questions_and_not_by_others(field) ->
     assert not any(field.asked.search(q) for q in field.not_asked_by)
 
 
-def test_population_groups_are_disjoint_and_name_the_same_population_in_other_words() -> None:
-    from followup_bot.lexicon.populations import POPULATION_GROUPS, same_population
+def test_population_rows_join_true_synonyms_and_keep_different_populations_apart() -> None:
+    from followup_bot.lexicon.populations import (
+        OTHER_POPULATION_EXAMPLES,
+        SAME_POPULATION_EXAMPLES,
+        same_population,
+    )
 
-    words = [w for group in POPULATION_GROUPS for w in group]
-    assert len(words) == len(set(words))
-    assert "people" in same_population("adults") and "volunteers" in same_population("Adults")
-    assert "kids" in same_population("children") and not same_population("ketamine")
-    assert "rats" not in same_population("adults")
+    assert all(b.lower() in same_population(a) for a, b in SAME_POPULATION_EXAMPLES)
+    assert not any(b.lower() in same_population(a) for a, b in OTHER_POPULATION_EXAMPLES)
+    assert not same_population("ketamine")
 
 
 def test_a_which_species_word_is_brought_by_a_sentence_that_names_who_was_studied() -> None:
@@ -118,7 +120,7 @@ def test_a_which_species_word_is_brought_by_a_sentence_that_names_who_was_studie
     assert specific, "the species word counts as a word the answer must bring"
     assert brought("Male Sprague-Dawley rats learned to press a lever.", specific) == set(specific)
     assert brought("Twelve children were enrolled.", specific) == set(specific)
-    assert not brought("Patients were enrolled.", specific)  # "patients" says nothing about who
+    assert not brought("The effect was minor and older drugs were used.", specific)  # adjectives, not who
     assert not brought("The breakpoint for food did not change.", specific)
 
 

@@ -78,7 +78,24 @@ class Assistant:
     ) -> Answer:
         """Answer one message strictly from the article's documents (or say they do not answer it)."""
         t0 = time.perf_counter()
-        return self._finish(pipeline.run(self._request(question, history, audience, article), self.components), t0)
+        try:
+            request = self._request(question, history, audience, article)
+        except InputError as exc:
+            request = self._danger_despite_bad_input(question, audience, exc)
+        return self._finish(pipeline.run(request, self.components), t0)
+
+    def _danger_despite_bad_input(self, question: Any, audience: Any, error: InputError) -> Request:
+        """A message in danger gets its safety reply even when the history, audience or article sent with it
+        is unusable: the message alone (default article, no history) is triaged, and if it is an emergency or
+        a crisis, that is the request answered. Otherwise the input error stands."""
+        try:
+            who = audience if audience in ("clinician", "patient") else "clinician"
+            alone = self._request(question, None, who, None, build=False)
+        except InputError:
+            alone = None
+        if alone is not None and pipeline.triage_only(alone, self.components).terminal in ("emergency", "crisis"):
+            return alone
+        raise error
 
     def triage(self, question: Any, history: Any = None, article: str | None = None) -> str | None:
         """What triage decides before any retrieval: "emergency", "crisis", "invalid_input", "greeting"…, or
@@ -88,8 +105,11 @@ class Assistant:
         "invalid_input", as `ask` would refuse it) but its index is not built here."""
         try:
             request = self._request(question, history, "clinician", article, build=False)
-        except InputError:
-            return "invalid_input"
+        except InputError as exc:
+            try:
+                request = self._danger_despite_bad_input(question, "clinician", exc)
+            except InputError:
+                return "invalid_input"
         return pipeline.triage_only(request, self.components).terminal
 
     def stream(
@@ -101,7 +121,10 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Partial text as it is produced, then the final (verified) Answer."""
         t0 = time.perf_counter()
-        request = self._request(question, history, audience, article)
+        try:
+            request = self._request(question, history, audience, article)
+        except InputError as exc:
+            request = self._danger_despite_bad_input(question, audience, exc)
         for event in pipeline.events(request, self.components, stream=True):
             yield self._finish(event, t0) if isinstance(event, State) else event
 

@@ -163,7 +163,8 @@ class Framing:
             text = self.text("safety/personal_dose.md", title) + " " + text
         unstated = state.evidence.unstated if state.evidence is not None else []
         if unstated and not draft.abstained:
-            text += " " + self.text("framing/not_stated.md", title, parts='"; "'.join(unstated))
+            # Its own paragraph, so it never reads as part of the last quote or bullet.
+            text += "\n\n" + self.text("framing/not_stated.md", title, parts='"; "'.join(unstated))
         used = {c.marker for s in sentences for c in s.citations}
         base["generator"] = GeneratorInfo(
             provider=draft.provider, model=draft.model, fallback=draft.fallback, note=draft.note

@@ -135,7 +135,7 @@ def answer_shape(c: Components, state: State) -> Shape:
     intent = state.standalone.intent if state.standalone else None
     patient = state.request.audience == "patient" or intent == "simplify"
     if intent == "more_detail":
-        return Shape(sentences=g.detail_sentences, words=g.detail_words)
+        return Shape(sentences=g.detail_sentences, words=g.detail_words, stretch=g.budget_stretch)
     if intent == "bullets":
         return Shape(sentences=3, words=10_000)
     if intent == "summarise":

@@ -185,6 +185,7 @@ def chunk_document(
     text = doc.text
     refs = reference_map if record.kind == "article" or record.references else {}
     chunks: list[Chunk] = []
+    ids: set[str] = set()
     for block in _blocks(doc):
         block_text = text[block.start : block.end]
         if len(block_text.strip()) < min_chars:
@@ -210,9 +211,17 @@ def chunk_document(
             cites: list[str] = []
             for sent in group:
                 cites.extend(c for c in sent.cites if c not in cites)
+            cid = chunk_id(record.id, heading_path, chunk_text)
+            # The same text twice under the same heading (a repeated caption or sentence) must still get
+            # two ids, or the store refuses the document; the repeat is numbered, so ids stay stable.
+            repeat = 1
+            while cid in ids:
+                repeat += 1
+                cid = chunk_id(record.id, heading_path, f"{chunk_text}\x1f{repeat}")
+            ids.add(cid)
             chunks.append(
                 Chunk(
-                    chunk_id=chunk_id(record.id, heading_path, chunk_text),
+                    chunk_id=cid,
                     source_id=record.id,
                     text=chunk_text,
                     section=heading_path[-1] if heading_path else "",

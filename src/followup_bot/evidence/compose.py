@@ -167,8 +167,8 @@ def compose(
 
     The set is the ranker's (it picks sentences that together cover the question's parts); this
     only orders it, leaves out what the question did not ask for, and stops at the word budget. A
-    sentence is never dropped if it brings a word of the question no kept sentence has, since that
-    is how a fact the question asks for is kept.
+    sentence that brings a word of the question no kept sentence has may run past the budget (up to
+    `shape.stretch` times it), since that is how a fact the question asks for is kept.
     """
     if not chosen:
         return []
@@ -198,9 +198,9 @@ def compose(
             break
         adds = brought(s.text, specific) - covered
         size = words(s.text)
-        # A sentence that brings nothing new must fit the budget; one that brings a word of the question
-        # may run past it, but not past `shape.stretch` times it.
-        if total + size > shape.words * (shape.stretch if adds else 1.0):
+        # A sentence that brings nothing new must fit the budget. One that brings a word of the question no
+        # kept sentence has may run past it, as long as the answer is not already `shape.stretch` times over.
+        if (total >= shape.words * shape.stretch) if adds else (total + size > shape.words):
             continue
         answer.append(s)
         covered |= adds
@@ -238,7 +238,7 @@ _PART_BREAKS = re.compile(
 
 def question_parts(question: str) -> list[str]:
     """The separate questions a message asks, in its own words (one part for a simple question)."""
-    parts = [p.strip(" ?.,;") for p in _PART_BREAKS.split(question)]
+    parts = [p.strip(" ?.,;") for p in _PART_BREAKS.split(" ".join(question.split()))]
     return [p for p in parts if len(p.split()) >= 2]
 
 

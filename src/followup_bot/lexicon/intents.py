@@ -87,10 +87,17 @@ def intent_of(message: str) -> IntentName | None:
 
 # "Summarise that" is about the answer just given; "summarise the article" is about the whole article.
 POINTS_BACK = re.compile(
-    r"\b(?:that|this answer|your answer|what you (?:just )?said|the above|those|these points)\b", re.I
+    r"\b(?:summari[sz]e|sum up|summary of|recap)\s+(?:that|this|it|those|these|your answer|what you (?:just )?said|"
+    r"the above)\b(?!\s+(?:article|paper|study|review|trial|report)\b)",
+    re.I,
 )
-POINTS_BACK_EXAMPLES = ("summarise that for me", "can you sum up what you just said", "summarize your answer")
-WHOLE_ARTICLE_EXAMPLES = ("summarise the article", "give me a summary of the paper", "what are the main findings?")
+POINTS_BACK_EXAMPLES = (
+    "summarise that for me", "can you sum up what you just said", "summarize your answer", "summarise this for me",
+)  # fmt: skip
+WHOLE_ARTICLE_EXAMPLES = (
+    "summarise the article", "give me a summary of the paper", "what are the main findings?",
+    "what are the key findings of that study?", "summarise this paper",
+)  # fmt: skip
 
 
 def points_back(message: str) -> bool:

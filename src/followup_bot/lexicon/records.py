@@ -15,7 +15,11 @@ BIBLIOGRAPHIC = re.compile(
     r"\b(journal|publish\w*|publication|"
     # "who are the authors?" asks for the record; "what limitations do the authors acknowledge?" asks about
     # the content, so "author" counts only in phrasings that ask who the authors are.
-    r"who (?:are|were|is|was) the (?:\w+ )?authors?|^\W*(?:the )?authors? of\b|authors? (?:list|names?)|(?:first|last|lead|senior|"
+    r"who (?:are|were|is|was) the (?:\w+ )?authors?|"
+    # "(tell me / and) the authors of X?", but not "the authors of X recommend what?"
+    r"(?:^\W*(?:and\s+)?|\b(?:me|give|tell|list|name|show)\s+)(?:the\s+)?authors? of\b"
+    r"(?![^?]*\b(?:say|said|says|find|found|recommend\w*|conclude\w*|report\w*|suggest\w*|acknowledge\w*|"
+    r"argue\w*|propose\w*|think|believe)\b)|authors? (?:list|names?)|(?:first|last|lead|senior|"
     r"corresponding) authors?|which authors?|(?:name|list) the authors?|authorship|"
     r"wrote|written|writer|year|when was|doi|pmid|pubmed id|cite|citation|"
     r"reference|title|identif\w*|study type|kind of study|type of study|evidence level|level of evidence|confiden\w*|"
@@ -30,6 +34,8 @@ BIBLIOGRAPHIC = re.compile(
 BIBLIOGRAPHIC_ASKED_BY = (
     "Who are the authors of the rat study?",
     "authors of the review?",
+    "Tell me the authors of the rat study",
+    "And the authors of the rat study?",
     "Which journal published it?",
     "Who wrote reference 12?",
     "What year was it published?",
@@ -37,6 +43,7 @@ BIBLIOGRAPHIC_ASKED_BY = (
 BIBLIOGRAPHIC_NOT_ASKED_BY = (
     "What did the authors of the rat study say should be done next?",
     "What limitations do the authors acknowledge?",
+    "The authors of the review recommend what?",
     "What did the trial find?",
     "How many patients were randomised?",
 )
