@@ -251,3 +251,9 @@ def test_a_plain_question_with_an_unknown_article_is_still_an_input_error(assist
 
     with pytest.raises(InputError, match="unknown article"):
         assistant.ask("What did the rat study show?", article="journal.pone.9999999")
+
+
+@pytest.mark.parametrize("message", ["hi", "hello", "hey there", "help", "thanks", "ok", "yes"])
+def test_a_greeting_or_a_lone_word_never_gets_a_safety_reply(assistant, message) -> None:
+    answer = assistant.ask(message)
+    assert answer.refusal_reason not in ("emergency", "crisis"), (message, answer.triage_model, answer.triage_score)

@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from followup_bot.settings import SafetySettings
+from followup_bot.text import words as word_tokens
 from followup_bot.triage.classifier import ModelScores, TriageClassifier
 from followup_bot.triage.context_rules import HYPOTHETICAL, IDIOM, INFORMATIONAL, PAST, PLEA, PRESENT
 from followup_bot.triage.injection import injected, strip_injection
 from followup_bot.triage.rules import CRISIS, EMERGENCY, PERSONAL_DOSE, cue, first_match
 
+# Fewer words than this and the learned model decides only when it is confident (see `danger`).
+MODEL_MIN_WORDS = 3
 TriageKind = Literal["ok", "emergency", "crisis", "invalid_input", "greeting", "thanks"]
 InvalidReason = Literal["not_text", "too_long", "empty", "unreadable"]
 
@@ -185,6 +188,13 @@ class SafetyTriage:
         if emergency_rule is not None and (not self._someone_in_danger(lowered) or context.not_an_emergency_now):
             emergency_rule = None
         c_score = e_score = 0.0
+        # A message of one or two words ("hi", "hello", "help") gives the model nothing to read: its score is
+        # its prior, which sits above the low crisis threshold. There only a confident call (or a rule) counts.
+        if scores is not None and len(word_tokens(lowered)) < MODEL_MIN_WORDS:
+            scores = ModelScores(
+                emergency=scores.emergency if scores.emergency >= t["high"] else 0.0,
+                crisis=scores.crisis if scores.crisis >= t["high"] else 0.0,
+            )
         if scores is not None:
             if scores.crisis >= t["high"] or (scores.crisis >= t["crisis"] and not context.not_a_crisis_now):
                 c_score = scores.crisis / t["crisis"]
