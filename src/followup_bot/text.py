@@ -197,7 +197,7 @@ class SpellingCorrector:
     A misspelt word would otherwise look like a rare term the documents never use, and the
     question would be refused. Only words that are neither in the corpus nor common English are
     touched, only at one edit, and only when exactly one corpus word is that close, so a real
-    word or a different drug ("esketamine") is never rewritten into a corpus word.
+    word or a different drug ("esomeprazole" beside "omeprazole") is never rewritten into a corpus word.
 
     Lookups cost the same whatever the vocabulary's size (a symmetric-deletion index, as SymSpell
     does: two words one edit apart share a one-letter deletion), so a message of thousands of
@@ -228,7 +228,7 @@ class SpellingCorrector:
         if english_frequency(lw) >= self.max_zipf + 0.5:
             return None
         if 3 <= len(lw) < self.min_length:
-            # A clipped form ("ket" for ketamine) stands for the one corpus word family it begins.
+            # A clipped form ("parac" for paracetamol) stands for the one corpus word family it begins.
             lo = bisect.bisect_left(self._sorted, lw)
             hi = bisect.bisect_left(self._sorted, lw + "{", lo)  # "{" sorts after every letter
             if hi - lo > self.MAX_CLIPPED_FAMILY:

@@ -65,7 +65,7 @@ def answer_template(prompts: PromptLibrary) -> AnswerTemplate:
 def system_prompt(prompts: PromptLibrary, audience: str, abstention: str, article_title: str = "") -> str:
     """System text plus the audience variant; constant per audience so the KV cache is reused.
 
-    The article's title names the subject (e.g. that Lamictal is lamotrigine), which passages
+    The article's title names the subject (e.g. that a brand name is a given generic drug), which passages
     taken out of context often do not.
     """
     text = prompts.render("llm/system.md", abstention=abstention, article_title=article_title or "the article")

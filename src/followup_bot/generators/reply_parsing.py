@@ -102,7 +102,7 @@ def parse_sentence(raw: str, labels: dict[str, str]) -> DraftSentence | None:
     body = _LEAD_HEADER.sub("", body).strip()
     body = _LEAD_LABEL.sub("", body).strip()
     body = body.lstrip(",;: ").strip()
-    if body[:1].islower() and not re.match(r"[a-z]+[A-Z0-9]", body):  # "lamotrigine reduced…", not "mRNA"
+    if body[:1].islower() and not re.match(r"[a-z]+[A-Z0-9]", body):  # "aspirin reduced…", not "mRNA"
         body = body[0].upper() + body[1:]
     body = re.sub(r"\(\s*\)", "", body).strip()
     body = re.sub(r"[,;:]\s*$", "", body).strip()

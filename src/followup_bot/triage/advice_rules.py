@@ -19,7 +19,7 @@ PERSONAL_DOSE: tuple[Rule, ...] = (
         r"\b(?:should|can|could|may) (?:i|we|he|she|they|my \w+) (?:take|start|increase|double|decrease|stop|up|raise|"
         r"lower|combine|mix|use|try|switch|give|ask|get|go on|be on|put)\b",
         ("should i stop my medication", "can my mother take it with lithium"),
-        ("should patients be monitored", "can lamotrigine reduce cravings"),
+        ("should patients be monitored", "can this drug reduce cravings"),
     ),
     rule(
         "my_dose",
@@ -47,7 +47,7 @@ PERSONAL_DOSE: tuple[Rule, ...] = (
         "i_am_on",
         "personal_dose",
         r"\b(?:i|i'm|im) (?:on|taking)\b[^.?!]{0,30}\b\d+ ?mg\b",
-        ("i'm on 100 mg of lamotrigine", "im taking 25mg daily"),
+        ("i'm on 100 mg of sertraline", "im taking 25mg daily"),
         ("patients were on 300 mg", "is 100 mg a high dose"),
     ),
     rule(

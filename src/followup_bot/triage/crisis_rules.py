@@ -31,7 +31,7 @@ CRISIS: tuple[Rule, ...] = (
         "crisis",
         r"\b(?:kill|hurt|harm|cut|hang|shoot|poison|drown|starve|burn)(?:ing)? (?:myself|me)\b",
         ("i want to kill myself", "i keep thinking about hurting myself"),
-        ("will this drug hurt my liver", "can lamotrigine harm the baby"),
+        ("will this drug hurt my liver", "can this medicine harm the baby"),
     ),
     rule(
         "harm_themselves",
@@ -204,7 +204,7 @@ CRISIS: tuple[Rule, ...] = (
         "enough_to_die",
         "crisis",
         r"\benough (?:pills|tablets|of (?:it|them|my \w+|the \w+)) to (?:die|kill|not wake|end)\b",
-        ("do i have enough pills to die", "enough of my lamictal to not wake"),
+        ("do i have enough pills to die", "enough of my tablets to not wake"),
         ("enough pills to last a month", "is there enough evidence to decide"),
     ),
     rule(

@@ -20,7 +20,7 @@ CUES: tuple[Rule, ...] = (
         "cue",
         r"\b(?:" + _PEOPLE + r"|right now|just|help|urgent|can't wake)\b",
         ("my friend took something", "is this urgent"),
-        ("what did the study show", "was lamotrigine well tolerated"),
+        ("what did the study show", "was the drug well tolerated"),
     ),
     rule(
         "about_documents",
@@ -93,7 +93,7 @@ EMERGENCY: tuple[Rule, ...] = (
         "emergency",
         r"\b(?:did|took|had|taken|done|used|snorted|drank)\s+(?:way\s+|far\s+)?too\s+(?:much|many)\b",
         ("i took way too much", "he snorted too much"),
-        ("is too much ketamine harmful", "too much caffeine is bad"),
+        ("is too much paracetamol harmful", "too much caffeine is bad"),
     ),
     rule(
         "numbness",

@@ -198,7 +198,7 @@ def negation_scopes(text: str, near: int = 3) -> tuple[set[str], set[str], set[s
 def polarity_conflicts(claim: str, passage: str) -> set[str]:
     """Terms the claim asserts that the passage only ever denies, and the reverse.
 
-    "Lamotrigine reduced the side effects" against "Lamotrigine did not reduce the side
+    "The drug reduced the side effects" against "The drug did not reduce the side
     effects": the word after the passage's "not" is asserted by the claim, and the passage
     never asserts it. The claim's scope is generous and the passage's strict, so a paraphrase
     that moves the negation ("no specific established protocol") is not flagged.
