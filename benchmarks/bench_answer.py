@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from measure import pct
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -28,15 +30,6 @@ a = Assistant.from_settings()
 a.ask("Does lamotrigine reduce ketamine craving?")
 print(time.time() - t0)
 """
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def questions(path: Path, limit: int) -> list[dict]:

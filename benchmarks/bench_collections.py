@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -28,29 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-def disk_usage(folder: Path) -> tuple[int, int]:
-    """(allocated bytes as `du` counts them, apparent bytes) of every file under folder."""
-    allocated = apparent = 0
-    for dirpath, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                st = os.lstat(os.path.join(dirpath, name))
-            except FileNotFoundError:
-                continue
-            allocated += st.st_blocks * 512
-            apparent += st.st_size
-    return allocated, apparent
+from measure import disk_usage, pct
 
 
 def unit(rows: np.ndarray) -> np.ndarray:

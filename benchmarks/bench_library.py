@@ -34,7 +34,6 @@ import argparse
 import gc
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from measure import disk_usage, p50, pct
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -51,33 +52,6 @@ PROBE_MARK = "PROBE-RESULT "
 # Asked of every library article: one when its index is built, the other while it is cached.
 LIBRARY_QUESTIONS = ("What was the main finding of this study?", "What methods did the authors use?")
 MIB = 1024 * 1024
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-def p50(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def disk_usage(folder: Path) -> tuple[int, int]:
-    """(allocated bytes as `du` counts them, apparent bytes) of every file under folder."""
-    allocated = apparent = 0
-    for dirpath, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                st = os.lstat(os.path.join(dirpath, name))
-            except FileNotFoundError:
-                continue
-            allocated += st.st_blocks * 512
-            apparent += st.st_size
-    return allocated, apparent
 
 
 def rss() -> int:
