@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,3 +40,37 @@ def signed_in_server(assistant: Any, settings: Settings) -> Iterator[str]:
         yield url
     finally:
         app.close()
+
+
+class ProxyRecorder:
+    """A TCP listener standing in for a proxy: it records the first line of whatever connects
+    (e.g. "CONNECT dns.google:443 HTTP/1.1"), so a test can see every request sent through a proxy."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    self.seen.append(conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1") or "(sent nothing)")
+                except OSError:
+                    self.seen.append("(connected, sent nothing)")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        self._thread.join(timeout=2)

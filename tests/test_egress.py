@@ -15,10 +15,8 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +26,7 @@ import httpx
 import pytest
 
 from followup_bot.settings import Settings
-from support import free_port
+from support import ProxyRecorder, free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
@@ -38,39 +36,6 @@ QUESTION = "What did the Veraart review find about lithium?"
 OFFLINE_SWITCHES = {"hf_hub_offline", "transformers_offline", "hf_datasets_offline", "gradio_analytics_enabled"}
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 LOOPBACK = re.compile(r'inet_addr\("127\.[0-9.]+"\)|inet_pton\(AF_INET6, "(::1|::ffff:127\.[0-9.]+)"')
-
-
-class ProxyRecorder:
-    """A TCP listener standing in for the proxy: it records the first line of whatever connects."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(2)
-                try:
-                    self.seen.append(conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1") or "(sent nothing)")
-                except OSError:
-                    self.seen.append("(connected, sent nothing)")
-
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        self._thread.join(timeout=2)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ look the host up, and ask dns.google about a private one.
 from __future__ import annotations
 
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ import safehttpx
 from followup_bot.models import Answer
 from followup_bot.settings import Settings
 from followup_bot.ui.guard import FILE_POLICY, inline_script_hashes, page_policy, refusal, script_hash
-from support import free_port, with_feedback_file
+from support import ProxyRecorder, free_port, with_feedback_file
 
 integration = pytest.mark.integration
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "None", ""}
@@ -51,29 +50,12 @@ class Outbound:
     def __init__(self) -> None:
         self.lookups: list[str] = []
         self.connects: list[str] = []
-        self.proxied: list[str] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.proxy_url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve_proxy, daemon=True)
-        self._thread.start()
+        self.proxy = ProxyRecorder()
+        self.proxy_url = self.proxy.url
 
-    def _serve_proxy(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(2)
-                try:
-                    first = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
-                except OSError:
-                    first = "(connected, sent nothing)"
-                self.proxied.append(first)  # e.g. "CONNECT dns.google:443 HTTP/1.1"
+    @property
+    def proxied(self) -> list[str]:
+        return self.proxy.seen
 
     def getaddrinfo(self, real: Callable[..., Any]) -> Callable[..., Any]:
         def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
@@ -108,9 +90,7 @@ class Outbound:
         return [*self.lookups, *self.connects, *self.proxied]
 
     def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        self._thread.join(timeout=2)
+        self.proxy.close()
 
 
 @contextmanager
