@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from calibrate_abstention import assistant_without_model
 
-from followup_bot import Assistant, pipeline, stages
+from followup_bot import pipeline, stages
 from followup_bot.evidence import FEATURES
 from followup_bot.inputs import parse_history
-from followup_bot.settings import load_settings
 from followup_bot.state import Request, State
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,11 +54,7 @@ def all_facts(groups: list[list[str]], text: str) -> bool:
 
 
 def collect(paths: list[str]) -> list[dict[str, Any]]:
-    settings = load_settings(root=ROOT)
-    settings.evidence.abstention_model = "rule"
-    settings.evidence.relevance_floor = -1
-    settings.evidence.coverage_floor = 0
-    assistant = Assistant.from_settings(settings)
+    assistant = assistant_without_model()
     c = assistant.components
     rows: list[dict[str, Any]] = []
     for path in paths:

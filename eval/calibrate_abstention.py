@@ -26,12 +26,18 @@ from followup_bot.state import Request, State
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def assistant_without_model() -> Assistant:
+    """The assistant with the answer/abstain model off and its floors open, so the evidence is always
+    composed and its features recorded: what the model is fitted on."""
     settings = load_settings(root=ROOT)
     settings.evidence.abstention_model = "rule"
     settings.evidence.relevance_floor = -1
     settings.evidence.coverage_floor = 0
-    assistant = Assistant.from_settings(settings)
+    return Assistant.from_settings(settings)
+
+
+def collect(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    assistant = assistant_without_model()
     c = assistant.components
     X, y, ids = [], [], []
     for path in paths:
