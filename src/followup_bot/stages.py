@@ -17,7 +17,6 @@ from followup_bot.components import Components
 from followup_bot.conversation import standalone_question
 from followup_bot.errors import GeneratorError
 from followup_bot.evidence.compose import Shape, compose, unstated_parts
-from followup_bot.evidence.ranking import who_asked
 from followup_bot.generators import Draft, GenerationRequest
 from followup_bot.lexicon.intents import points_back
 from followup_bot.retrieval import Query
@@ -117,8 +116,7 @@ def weigh_evidence(state: State, c: Components) -> State:
         if summary:
             evidence.answer, evidence.abstain, evidence.reason = summary, False, "summary of the main findings"
             return replace(state, evidence=evidence)
-    specific = {t: w for t, w in key.items() if index.terms.is_specific(t) and index.terms.weights.known(t)}
-    who_asked(key, specific)
+    specific = index.ranker.specific_terms(key)
     same = shape.sentences == index.ranker.max_sentences and sa.intent != "more_detail"
     window = c.settings.evidence.detail_score_window if sa.intent == "more_detail" else None
     candidates = chosen if same else index.ranker.choose(ranked, key, max_sentences=shape.sentences, window=window)

@@ -199,6 +199,14 @@ class SentenceRanker:
         out.sort(key=lambda x: -x.score)
         return out
 
+    def specific_terms(self, key_terms: dict[str, float]) -> dict[str, float]:
+        """The question's words an answer sentence can bring: specific ones some passage has (a word no
+        passage uses would dilute the gain), and a "which species" word (see `who_asked`)."""
+        weights = self.terms.weights
+        specific = {t: w for t, w in key_terms.items() if self.terms.is_specific(t) and weights.known(t)}
+        who_asked(key_terms, specific)
+        return specific
+
     def choose(
         self,
         ranked: list[ScoredSentence],
@@ -217,10 +225,7 @@ class SentenceRanker:
         limit = max_sentences or self.max_sentences
         if not ranked:
             return []
-        weights = self.terms.weights
-        # Only words some passage has can be added; a word no passage uses would dilute the gain.
-        specific = {t: w for t, w in key_terms.items() if self.terms.is_specific(t) and weights.known(t)}
-        who_asked(key_terms, specific)
+        specific = self.specific_terms(key_terms)
         total = sum(specific.values()) or 1.0
         chosen = [ranked[0]]
         floor = max(s.sentence_floor, ranked[0].score - (s.score_window if window is None else window))
