@@ -21,13 +21,12 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from measure import disk_usage, pct
+from measure import disk_usage, pct, work_folder
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -65,15 +64,7 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
     args = parser.parse_args()
 
-    if args.keep:
-        root = Path(args.keep)
-        if root.exists() and any(root.iterdir()):
-            parser.error(f"--keep {root}: folder is not empty")
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = None
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-collections-")
-        root = Path(tmp.name)
+    root, tmp = work_folder(args.keep, "bench-collections-")
 
     data = make_data(args.articles, args.passages, args.dim, args.seed)
     n_rows = sum(len(v) for v in data.values())

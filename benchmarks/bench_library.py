@@ -36,13 +36,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from measure import disk_usage, p50, pct
+from measure import disk_usage, p50, pct, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -388,15 +387,7 @@ def main() -> int:
     if not files or not items:
         parser.error("no articles to import or no questions")
 
-    if args.keep:
-        base = Path(args.keep).resolve()
-        if base.exists() and any(base.iterdir()):
-            parser.error(f"--keep {base}: folder is not empty")
-        base.mkdir(parents=True, exist_ok=True)
-        tmp = None
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-library-")
-        base = Path(tmp.name)
+    base, tmp = work_folder(args.keep, "bench-library-")
 
     t0 = time.perf_counter()
     print(f"import: {len(files)} files into {base / 'full'}", file=sys.stderr)

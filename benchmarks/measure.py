@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import socket
 import statistics
+import sys
+import tempfile
 from pathlib import Path
 
 
@@ -44,3 +46,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def work_folder(keep: str | None, prefix: str) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:
+    """Where a benchmark builds its stores: `--keep DIR` (new or empty, left behind), else a temporary
+    folder removed with the returned handle. A non-empty DIR is refused, so no benchmark mixes runs."""
+    if keep:
+        root = Path(keep).resolve()
+        if root.exists() and any(root.iterdir()):
+            print(f"--keep {root}: folder is not empty", file=sys.stderr)
+            raise SystemExit(2)
+        root.mkdir(parents=True, exist_ok=True)
+        return root, None
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    return Path(tmp.name), tmp
